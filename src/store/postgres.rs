@@ -1,0 +1,124 @@
+//! PostgreSQL, for a city running many wards (and several `serve` nodes) on one database.
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+use super::{
+    accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
+    territory::impl_territory_store, Actor, AuditEntry, Backend, BatchError, Store, StoreError,
+    StoreResult, Write,
+};
+
+pub struct PgStore {
+    pool: PgPool,
+    url: String,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;
+        Ok(Self { pool, url: url.to_string() })
+    }
+
+    /// Run a PostgreSQL client tool (pg_dump, pg_restore) against this database.
+    async fn run_tool(&self, tool: &str, args: &[&str]) -> StoreResult<()> {
+        let out = tokio::process::Command::new(tool)
+            .args(args)
+            .arg(format!("--dbname={}", self.url))
+            .output()
+            .await
+            .map_err(|e| {
+                StoreError::Other(format!(
+                    "cannot run {tool} ({e}); install the PostgreSQL client tools \
+                     (Debian: apt-get install postgresql-client)"
+                ))
+            })?;
+        if !out.status.success() {
+            return Err(StoreError::Other(format!(
+                "{tool} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl_common!(PgStore, sqlx::Postgres);
+impl_account_store!(PgStore, sqlx::Postgres);
+impl_territory_store!(PgStore, sqlx::Postgres);
+impl_forces_store!(PgStore, sqlx::Postgres);
+impl_batch!(PgStore);
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(e.to_string()))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn backup(&self, dest: &Path) -> StoreResult<()> {
+        if dest.exists() {
+            return Err(StoreError::Other(format!("{} already exists", dest.display())));
+        }
+        // pg_dump reads one snapshot, so the service keeps writing meanwhile.
+        let file = format!("--file={}", dest.display());
+        self.run_tool("pg_dump", &["--format=custom", "--no-owner", &file]).await
+    }
+
+    async fn restore(&self, src: &Path) -> StoreResult<()> {
+        let mut head = [0u8; 5];
+        use std::io::Read;
+        std::fs::File::open(src)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .map_err(|e| StoreError::Other(format!("cannot read {}: {e}", src.display())))?;
+        if &head != b"PGDMP" {
+            return Err(StoreError::Other(format!(
+                "{} is not a wardwatch PostgreSQL backup",
+                src.display()
+            )));
+        }
+        let path = src.to_string_lossy().into_owned();
+        self.run_tool(
+            "pg_restore",
+            &["--clean", "--if-exists", "--no-owner", "--single-transaction", &path],
+        )
+        .await
+    }
+
+    async fn audit_trail(
+        &self,
+        ward_id: Option<i64>,
+        entity: Option<(&str, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        self.audit_trail_common(ward_id, entity, limit).await
+    }
+
+    async fn apply(&self, actor: Actor, writes: &[Write]) -> Result<usize, BatchError> {
+        self.apply_common(actor, writes).await
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,143 @@
+//! The embedded default: one SQLite file in the data directory, WAL, synchronous commits.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use super::{
+    accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
+    territory::impl_territory_store, Actor, AuditEntry, Backend, BatchError, Store, StoreError,
+    StoreResult, Write,
+};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: String,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before the client hears of it, even on power loss.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let path = options.get_filename().to_string_lossy().into_owned();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, path })
+    }
+}
+
+impl_common!(SqliteStore, sqlx::Sqlite);
+impl_account_store!(SqliteStore, sqlx::Sqlite);
+impl_territory_store!(SqliteStore, sqlx::Sqlite);
+impl_forces_store!(SqliteStore, sqlx::Sqlite);
+impl_batch!(SqliteStore);
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(e.to_string()))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn backup(&self, dest: &Path) -> StoreResult<()> {
+        if dest.exists() {
+            return Err(StoreError::Other(format!("{} already exists", dest.display())));
+        }
+        // VACUUM INTO reads one snapshot, so writers can go on meanwhile.
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn restore(&self, src: &Path) -> StoreResult<()> {
+        let mut head = [0u8; 16];
+        use std::io::Read;
+        std::fs::File::open(src)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .map_err(|e| StoreError::Other(format!("cannot read {}: {e}", src.display())))?;
+        if &head != b"SQLite format 3\0" {
+            return Err(StoreError::Other(format!(
+                "{} is not a wardwatch SQLite backup",
+                src.display()
+            )));
+        }
+        // Copy every table from the backup inside one transaction on this database.
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        sqlx::query("ATTACH DATABASE $1 AS backup")
+            .bind(src.to_string_lossy().into_owned())
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        let result = async {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM backup.sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx_%'",
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+            for t in &tables {
+                // Table names come from the backup's own schema, quoted.
+                let t = t.replace('"', "");
+                sqlx::query(&format!("DELETE FROM main.\"{t}\"")).execute(&mut *conn).await?;
+                sqlx::query(&format!("INSERT INTO main.\"{t}\" SELECT * FROM backup.\"{t}\""))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        if result.is_err() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        let _ = sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await;
+        let _ = sqlx::query("DETACH DATABASE backup").execute(&mut *conn).await;
+        result.map_err(StoreError::from_sqlx)?;
+        tracing::info!(db = %self.path, "restored from {}", src.display());
+        Ok(())
+    }
+
+    async fn audit_trail(
+        &self,
+        ward_id: Option<i64>,
+        entity: Option<(&str, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        self.audit_trail_common(ward_id, entity, limit).await
+    }
+
+    async fn apply(&self, actor: Actor, writes: &[Write]) -> Result<usize, BatchError> {
+        self.apply_common(actor, writes).await
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

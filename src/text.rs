@@ -1,0 +1,78 @@
+//! Vietnamese text handling: everything stored is NFC, everything searched is folded
+//! to lowercase ASCII (diacritics removed, đ → d), and lengths are counted in graphemes.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// NFC-normalise and trim; collapses runs of whitespace inside the text.
+pub fn clean(input: &str) -> String {
+    let nfc: String = input.nfc().collect();
+    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// NFC-normalise a multi-line text, keeping its line breaks but trimming the ends.
+pub fn clean_multiline(input: &str) -> String {
+    let nfc: String = input.nfc().collect();
+    nfc.replace("\r\n", "\n").trim().to_string()
+}
+
+/// Fold for search: lowercase ASCII without marks, đ → d, punctuation → space.
+pub fn fold(input: &str) -> String {
+    let ascii = deunicode::deunicode(input).to_lowercase();
+    let mapped: String = ascii
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect();
+    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Length as a reader counts it (ộ is one letter, whatever its encoding).
+pub fn graphemes(input: &str) -> usize {
+    input.graphemes(true).count()
+}
+
+/// Turn a name into a code: "Dư Hàng Kênh" → "du-hang-kenh".
+pub fn slug(input: &str) -> String {
+    fold(input).replace(' ', "-")
+}
+
+/// Escape LIKE wildcards so a search term is matched literally (ESCAPE '\').
+pub fn like_pattern(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() + 2);
+    out.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_vietnamese_including_d_with_stroke() {
+        assert_eq!(fold("Đồng Tâm, Dư Hàng Kênh"), "dong tam du hang kenh");
+        assert_eq!(fold("Tổ bảo vệ ANTT"), "to bao ve antt");
+        // decomposed input folds the same as precomposed
+        assert_eq!(fold("Lạch Tray"), fold("La\u{0323}ch Tray"));
+    }
+
+    #[test]
+    fn clean_gives_nfc_and_single_spaces() {
+        let decomposed = "  Ke\u{0302}\u{0301}nh   A ";
+        assert_eq!(clean(decomposed), "Kếnh A");
+        assert_eq!(graphemes("Kế\u{0301}"), 2);
+        assert_eq!(graphemes(&clean("Ke\u{0302}\u{0301}nh")), 4);
+    }
+
+    #[test]
+    fn slugs_and_like_patterns() {
+        assert_eq!(slug("Dư Hàng Kênh"), "du-hang-kenh");
+        assert_eq!(like_pattern("50%_a"), "%50\\%\\_a%");
+    }
+}
