@@ -66,7 +66,9 @@ impl Name {
             return Err(Invalid("Tên dài quá 200 ký tự."));
         }
         if name.chars().any(|c| c.is_control() || c == '<' || c == '>') {
-            return Err(Invalid("Tên không được chứa ký tự điều khiển hoặc dấu < >."));
+            return Err(Invalid(
+                "Tên không được chứa ký tự điều khiển hoặc dấu < >.",
+            ));
         }
         Ok(Self(name))
     }
@@ -109,7 +111,8 @@ impl Phone {
             compact
         };
         let digits_ok = national.chars().all(|c| c.is_ascii_digit());
-        let mobile = national.len() == 10 && national.starts_with('0') && !national.starts_with("02");
+        let mobile =
+            national.len() == 10 && national.starts_with('0') && !national.starts_with("02");
         let landline = national.len() == 11 && national.starts_with("02");
         if !digits_ok || !(mobile || landline) {
             return Err(Invalid(
@@ -132,7 +135,9 @@ impl CitizenId {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let id: String = input.chars().filter(|c| !c.is_whitespace()).collect();
         if !(id.len() == 12 || id.len() == 9) || !id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Invalid("Số CCCD phải gồm 12 chữ số (hoặc CMND cũ 9 chữ số)."));
+            return Err(Invalid(
+                "Số CCCD phải gồm 12 chữ số (hoặc CMND cũ 9 chữ số).",
+            ));
         }
         Ok(Self(id))
     }
@@ -141,7 +146,14 @@ impl CitizenId {
     }
     /// Shown to those who may know a member exists but not their ID: last 3 digits.
     pub fn masked(id: &str) -> String {
-        let tail: String = id.chars().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = id
+            .chars()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         format!("•••••••••{tail}")
     }
 }
@@ -173,7 +185,9 @@ impl LatLon {
         let parse = |s: &str| s.replace(',', ".").parse::<f64>();
         match (parse(lat), parse(lon)) {
             (Ok(a), Ok(b)) => Self::new(a, b).map(Some),
-            _ => Err(Invalid("Toạ độ phải là hai số thập phân: vĩ độ và kinh độ.")),
+            _ => Err(Invalid(
+                "Toạ độ phải là hai số thập phân: vĩ độ và kinh độ.",
+            )),
         }
     }
 }
@@ -191,16 +205,27 @@ pub fn parse_date(input: &str) -> Result<Option<NaiveDate>, Invalid> {
 }
 
 pub fn format_date(date: Option<NaiveDate>) -> String {
-    date.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default()
+    date.map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_default()
 }
 
-/// A whole number from a form or sheet; empty means unknown.
+/// A whole number from a form or sheet; empty means unknown. Thousands may be grouped
+/// with dots, commas or spaces ("29.628"), but "12.5" is a fraction, not 125.
 pub fn parse_count(input: &str) -> Result<Option<i64>, Invalid> {
-    let s: String = input.trim().chars().filter(|c| !matches!(c, '.' | ',' | ' ')).collect();
+    let s = input.trim();
     if s.is_empty() {
         return Ok(None);
     }
-    match s.parse::<i64>() {
+    let groups: Vec<&str> = s.split(['.', ',', ' ']).collect();
+    let grouped_ok = groups.len() == 1
+        || (!groups[0].is_empty()
+            && groups[0].len() <= 3
+            && groups[1..].iter().all(|g| g.len() == 3));
+    let digits: String = groups.concat();
+    if !grouped_ok || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Invalid("Cần một số nguyên không âm."));
+    }
+    match digits.parse::<i64>() {
         Ok(n) if (0..=100_000_000).contains(&n) => Ok(Some(n)),
         _ => Err(Invalid("Cần một số nguyên không âm.")),
     }
@@ -273,7 +298,10 @@ labelled_enum!(
 impl UnitKind {
     /// Units that own records (a ward's registers, teams, accounts).
     pub fn is_ward(self) -> bool {
-        matches!(self, UnitKind::Ward | UnitKind::Commune | UnitKind::SpecialZone)
+        matches!(
+            self,
+            UnitKind::Ward | UnitKind::Commune | UnitKind::SpecialZone
+        )
     }
     /// Grassroots units: a security team covers one or more of these.
     pub fn is_grassroots(self) -> bool {
@@ -321,21 +349,147 @@ labelled_enum!(
     }
 );
 
+/// English for the messages and labels above.
+pub const TEXTS: crate::i18n::Texts = &[
+    (
+        "Mã phải dài từ 2 đến 60 ký tự.",
+        "A code must be 2 to 60 characters long.",
+    ),
+    (
+        "Mã chỉ gồm chữ không dấu, chữ số và dấu gạch ngang (ví dụ: du-hang-kenh).",
+        "A code may only hold unaccented letters, digits and dashes (e.g. du-hang-kenh).",
+    ),
+    ("Không được để trống tên.", "The name must not be empty."),
+    (
+        "Tên dài quá 200 ký tự.",
+        "The name is longer than 200 characters.",
+    ),
+    (
+        "Tên không được chứa ký tự điều khiển hoặc dấu < >.",
+        "The name must not contain control characters or < >.",
+    ),
+    (
+        "Nội dung dài quá 4.000 ký tự.",
+        "The text is longer than 4,000 characters.",
+    ),
+    (
+        "Nội dung chứa ký tự điều khiển không hợp lệ.",
+        "The text contains invalid control characters.",
+    ),
+    (
+        "Số điện thoại không hợp lệ: cần 10 chữ số bắt đầu bằng 0 (di động) hoặc 11 chữ số bắt đầu bằng 02 (cố định).",
+        "Invalid phone number: 10 digits starting with 0 (mobile) or 11 digits starting with 02 (landline).",
+    ),
+    (
+        "Số CCCD phải gồm 12 chữ số (hoặc CMND cũ 9 chữ số).",
+        "A citizen ID number has 12 digits (or 9 for the old ID card).",
+    ),
+    (
+        "Vĩ độ phải nằm trong khoảng -90 đến 90.",
+        "Latitude must be between -90 and 90.",
+    ),
+    (
+        "Kinh độ phải nằm trong khoảng -180 đến 180.",
+        "Longitude must be between -180 and 180.",
+    ),
+    (
+        "Toạ độ phải là hai số thập phân: vĩ độ và kinh độ.",
+        "A position is two decimal numbers: latitude and longitude.",
+    ),
+    (
+        "Ngày phải viết theo dạng dd/mm/yyyy, ví dụ 19/08/2024.",
+        "Dates are written dd/mm/yyyy, e.g. 19/08/2024.",
+    ),
+    (
+        "Cần một số nguyên không âm.",
+        "A whole number, zero or more, is needed.",
+    ),
+    (
+        "Vai trò không hợp lệ: admin, officer, leadership, team_leader, team_member, volunteer hoặc resident.",
+        "Invalid role: admin, officer, leadership, team_leader, team_member, volunteer or resident.",
+    ),
+    ("Quản trị hệ thống", "System administrator"),
+    ("Cán bộ Công an phường", "Ward police officer"),
+    ("Lãnh đạo phường", "Ward leadership"),
+    (
+        "Tổ trưởng/tổ phó bảo vệ ANTT",
+        "Security team leader/deputy",
+    ),
+    ("Tổ viên bảo vệ ANTT", "Security team member"),
+    (
+        "Tình nguyện viên lực lượng phối hợp",
+        "Partner-force volunteer",
+    ),
+    ("Người dân", "Resident"),
+    (
+        "Loại đơn vị hành chính không hợp lệ.",
+        "Invalid kind of administrative unit.",
+    ),
+    ("Tỉnh/Thành phố", "Province/City"),
+    ("Quận/Huyện (cũ)", "District (former)"),
+    ("Phường", "Ward"),
+    ("Xã", "Commune"),
+    ("Đặc khu", "Special zone"),
+    ("Khu phố", "Quarter"),
+    ("Tổ dân phố", "Residential group"),
+    ("Thôn", "Village"),
+    ("Loại địa bàn không hợp lệ.", "Invalid kind of site."),
+    ("Chung cư cao tầng", "Apartment building"),
+    ("Khu tập thể", "Collective housing block"),
+    ("Nhà nghỉ, nhà trọ", "Guesthouse / rental rooms"),
+    ("Trường học", "School"),
+    ("Chợ", "Market"),
+    ("Tuyến đường", "Road"),
+    (
+        "Nhà văn hoá, sân vận động, nơi công cộng",
+        "Venue (cultural house, stadium, public place)",
+    ),
+    ("Cơ quan, doanh nghiệp", "Agency or business"),
+    ("Khác", "Other"),
+    ("Loại lực lượng không hợp lệ.", "Invalid kind of force."),
+    ("Thành viên Tổ bảo vệ ANTT", "Security team member"),
+    (
+        "Chức danh trong tổ phải là tổ trưởng, tổ phó hoặc tổ viên.",
+        "The team role must be leader, deputy or member.",
+    ),
+    ("Tổ trưởng", "Leader"),
+    ("Tổ phó", "Deputy"),
+    ("Tổ viên", "Member"),
+    (
+        "Loại lực lượng phối hợp không hợp lệ.",
+        "Invalid kind of partner force.",
+    ),
+    ("Hội Cựu chiến binh", "Veterans' association"),
+    ("Dân quân tự vệ", "Militia"),
+    ("Đoàn Thanh niên", "Youth union"),
+    ("Hội Liên hiệp Phụ nữ", "Women's union"),
+    ("Lực lượng khác", "Other force"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn phones_normalise_or_refuse() {
-        assert_eq!(Phone::parse("+84 912 345 678").unwrap().as_str(), "0912345678");
-        assert_eq!(Phone::parse("0225.3846.123").unwrap().as_str(), "02253846123");
+        assert_eq!(
+            Phone::parse("+84 912 345 678").unwrap().as_str(),
+            "0912345678"
+        );
+        assert_eq!(
+            Phone::parse("0225.3846.123").unwrap().as_str(),
+            "02253846123"
+        );
         assert!(Phone::parse("12345").is_err());
         assert!(Phone::parse("09123456ab").is_err());
     }
 
     #[test]
     fn codes_and_ids() {
-        assert_eq!(Code::parse(" Du-Hang-Kenh ").unwrap().as_str(), "du-hang-kenh");
+        assert_eq!(
+            Code::parse(" Du-Hang-Kenh ").unwrap().as_str(),
+            "du-hang-kenh"
+        );
         assert!(Code::parse("dư hàng").is_err());
         assert!(CitizenId::parse("031200001234").is_ok());
         assert!(CitizenId::parse("03120000123").is_err());
@@ -354,92 +508,20 @@ mod tests {
         assert!(parse_date("31/02/2024").is_err());
         assert_eq!(parse_count("8.480").unwrap(), Some(8480));
         assert!(parse_count("-3").is_err());
+        assert_eq!(parse_count("29 628").unwrap(), Some(29628));
+        assert!(parse_count("12.5").is_err());
+        assert!(parse_count("1.2345").is_err());
     }
 
     #[test]
     fn enums_parse_labels_without_marks() {
         assert_eq!(SiteKind::parse("cho").unwrap(), SiteKind::Market);
-        assert_eq!(SiteKind::parse("Khu tập thể").unwrap(), SiteKind::CollectiveHousing);
+        assert_eq!(
+            SiteKind::parse("Khu tập thể").unwrap(),
+            SiteKind::CollectiveHousing
+        );
         assert_eq!(Role::parse("TEAM_LEADER").unwrap(), Role::TeamLeader);
         assert_eq!(TeamRole::parse("tổ phó").unwrap(), TeamRole::Deputy);
         assert!(Role::parse("root").is_err());
     }
 }
-
-/// English for the messages and labels above.
-pub const TEXTS: crate::i18n::Texts = &[
-    ("Mã phải dài từ 2 đến 60 ký tự.", "A code must be 2 to 60 characters long."),
-    (
-        "Mã chỉ gồm chữ không dấu, chữ số và dấu gạch ngang (ví dụ: du-hang-kenh).",
-        "A code may only hold unaccented letters, digits and dashes (e.g. du-hang-kenh).",
-    ),
-    ("Không được để trống tên.", "The name must not be empty."),
-    ("Tên dài quá 200 ký tự.", "The name is longer than 200 characters."),
-    (
-        "Tên không được chứa ký tự điều khiển hoặc dấu < >.",
-        "The name must not contain control characters or < >.",
-    ),
-    ("Nội dung dài quá 4.000 ký tự.", "The text is longer than 4,000 characters."),
-    ("Nội dung chứa ký tự điều khiển không hợp lệ.", "The text contains invalid control characters."),
-    (
-        "Số điện thoại không hợp lệ: cần 10 chữ số bắt đầu bằng 0 (di động) hoặc 11 chữ số bắt đầu bằng 02 (cố định).",
-        "Invalid phone number: 10 digits starting with 0 (mobile) or 11 digits starting with 02 (landline).",
-    ),
-    (
-        "Số CCCD phải gồm 12 chữ số (hoặc CMND cũ 9 chữ số).",
-        "A citizen ID number has 12 digits (or 9 for the old ID card).",
-    ),
-    ("Vĩ độ phải nằm trong khoảng -90 đến 90.", "Latitude must be between -90 and 90."),
-    ("Kinh độ phải nằm trong khoảng -180 đến 180.", "Longitude must be between -180 and 180."),
-    (
-        "Toạ độ phải là hai số thập phân: vĩ độ và kinh độ.",
-        "A position is two decimal numbers: latitude and longitude.",
-    ),
-    (
-        "Ngày phải viết theo dạng dd/mm/yyyy, ví dụ 19/08/2024.",
-        "Dates are written dd/mm/yyyy, e.g. 19/08/2024.",
-    ),
-    ("Cần một số nguyên không âm.", "A whole number, zero or more, is needed."),
-    (
-        "Vai trò không hợp lệ: admin, officer, leadership, team_leader, team_member, volunteer hoặc resident.",
-        "Invalid role: admin, officer, leadership, team_leader, team_member, volunteer or resident.",
-    ),
-    ("Quản trị hệ thống", "System administrator"),
-    ("Cán bộ Công an phường", "Ward police officer"),
-    ("Lãnh đạo phường", "Ward leadership"),
-    ("Tổ trưởng/tổ phó bảo vệ ANTT", "Security team leader/deputy"),
-    ("Tổ viên bảo vệ ANTT", "Security team member"),
-    ("Tình nguyện viên lực lượng phối hợp", "Partner-force volunteer"),
-    ("Người dân", "Resident"),
-    ("Loại đơn vị hành chính không hợp lệ.", "Invalid kind of administrative unit."),
-    ("Tỉnh/Thành phố", "Province/City"),
-    ("Quận/Huyện (cũ)", "District (former)"),
-    ("Phường", "Ward"),
-    ("Xã", "Commune"),
-    ("Đặc khu", "Special zone"),
-    ("Khu phố", "Quarter"),
-    ("Tổ dân phố", "Residential group"),
-    ("Thôn", "Village"),
-    ("Loại địa bàn không hợp lệ.", "Invalid kind of site."),
-    ("Chung cư cao tầng", "Apartment building"),
-    ("Khu tập thể", "Collective housing block"),
-    ("Nhà nghỉ, nhà trọ", "Guesthouse / rental rooms"),
-    ("Trường học", "School"),
-    ("Chợ", "Market"),
-    ("Tuyến đường", "Road"),
-    ("Nhà văn hoá, sân vận động, nơi công cộng", "Venue (cultural house, stadium, public place)"),
-    ("Cơ quan, doanh nghiệp", "Agency or business"),
-    ("Khác", "Other"),
-    ("Loại lực lượng không hợp lệ.", "Invalid kind of force."),
-    ("Thành viên Tổ bảo vệ ANTT", "Security team member"),
-    ("Chức danh trong tổ phải là tổ trưởng, tổ phó hoặc tổ viên.", "The team role must be leader, deputy or member."),
-    ("Tổ trưởng", "Leader"),
-    ("Tổ phó", "Deputy"),
-    ("Tổ viên", "Member"),
-    ("Loại lực lượng phối hợp không hợp lệ.", "Invalid kind of partner force."),
-    ("Hội Cựu chiến binh", "Veterans' association"),
-    ("Dân quân tự vệ", "Militia"),
-    ("Đoàn Thanh niên", "Youth union"),
-    ("Hội Liên hiệp Phụ nữ", "Women's union"),
-    ("Lực lượng khác", "Other force"),
-];

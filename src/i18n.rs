@@ -31,7 +31,23 @@ impl Lang {
 }
 
 fn tables() -> &'static [Texts] {
-    &[crate::domain::TEXTS]
+    &[
+        crate::domain::TEXTS,
+        crate::http::error::TEXTS,
+        crate::http::ctx::TEXTS,
+        crate::http::pages::TEXTS,
+        crate::http::pages::FORM_TEXTS,
+        crate::http::openapi::TEXTS,
+        crate::accounts::TEXTS,
+        crate::accounts::pages::TEXTS,
+        crate::territory::TEXTS,
+        crate::territory::service::TEXTS,
+        crate::territory::api::TEXTS,
+        crate::forces::TEXTS,
+        crate::forces::service::TEXTS,
+        crate::sheets::TEXTS,
+        crate::demo::TEXTS,
+    ]
 }
 
 fn english() -> &'static HashMap<&'static str, &'static str> {

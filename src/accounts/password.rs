@@ -1,7 +1,7 @@
 //! Password hashing with argon2id, always off the async threads.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// The shortest password an account may have, in characters.
 pub const MIN_LEN: usize = 8;
@@ -25,11 +25,28 @@ pub async fn verify(password: &str, stored: &str) -> bool {
     let (password, stored) = (password.to_owned(), stored.to_owned());
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
     .unwrap_or(false)
+}
+
+/// Spend the time of a real check, for usernames that do not exist.
+pub async fn verify_dummy(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let password = password.to_owned();
+    let _ = tokio::task::spawn_blocking(move || {
+        let stored = DUMMY.get_or_init(|| hash_blocking("no such user").unwrap_or_default());
+        if let Ok(h) = PasswordHash::new(stored) {
+            let _ = Argon2::default().verify_password(password.as_bytes(), &h);
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]

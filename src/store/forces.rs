@@ -92,7 +92,9 @@ impl Person {
         PersonKind::parse(&self.kind).unwrap_or(PersonKind::Volunteer)
     }
     pub fn team_role(&self) -> Option<TeamRole> {
-        self.team_role.as_deref().and_then(|r| TeamRole::parse(r).ok())
+        self.team_role
+            .as_deref()
+            .and_then(|r| TeamRole::parse(r).ok())
     }
 }
 
@@ -148,8 +150,7 @@ pub trait ForcesStore: Send + Sync {
     async fn create_person(&self, actor: Actor, input: PersonInput) -> StoreResult<Person>;
     async fn update_person(&self, actor: Actor, id: i64, input: PersonInput)
     -> StoreResult<Person>;
-    async fn set_person_archived(&self, actor: Actor, id: i64, archived: bool)
-    -> StoreResult<()>;
+    async fn set_person_archived(&self, actor: Actor, id: i64, archived: bool) -> StoreResult<()>;
     async fn person(&self, id: i64) -> StoreResult<Option<Person>>;
     async fn people(&self, ward_id: i64, filter: &PeopleFilter) -> StoreResult<Vec<Person>>;
 }

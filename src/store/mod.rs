@@ -112,6 +112,15 @@ pub trait Store: AccountStore + TerritoryStore + ForcesStore + Send + Sync + 'st
         entity: Option<(&str, i64)>,
         limit: i64,
     ) -> StoreResult<Vec<AuditEntry>>;
+    /// Note in the audit log that someone was shown personal data.
+    async fn record_view(
+        &self,
+        actor: Actor,
+        ward_id: i64,
+        entity: &str,
+        entity_id: i64,
+        detail: &str,
+    ) -> StoreResult<()>;
     /// Apply every write or none of them.
     async fn apply(&self, actor: Actor, writes: &[Write]) -> Result<usize, BatchError>;
     async fn close(&self);
@@ -167,6 +176,20 @@ macro_rules! impl_common {
                 .await
                 .map_err($crate::store::StoreError::from_sqlx)?;
                 Ok(())
+            }
+
+            async fn record_view_common(
+                &self,
+                actor: $crate::store::Actor,
+                ward_id: i64,
+                entity: &str,
+                entity_id: i64,
+                detail: &str,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
+                Self::audit_tx(&mut tx, actor, Some(ward_id), entity, Some(entity_id), "view", detail.to_string())
+                    .await?;
+                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)
             }
 
             async fn audit_trail_common(
@@ -233,20 +256,22 @@ macro_rules! impl_batch {
                     .map_err(|e| fail(0, StoreError::from_sqlx(e)))?;
                 for (i, w) in writes.iter().enumerate() {
                     let r = match w {
-                        Write::Unit(id, input) => {
-                            Self::write_unit_tx(&mut tx, actor, *id, input).await.map(drop)
-                        }
-                        Write::Site(id, input) => {
-                            Self::write_site_tx(&mut tx, actor, *id, input).await.map(drop)
-                        }
-                        Write::Team(id, input) => {
-                            Self::write_team_tx(&mut tx, actor, *id, input).await.map(drop)
-                        }
-                        Write::Force(id, input) => {
-                            Self::write_force_tx(&mut tx, actor, *id, input).await.map(drop)
-                        }
+                        Write::Unit(id, input) => Self::write_unit_tx(&mut tx, actor, *id, input)
+                            .await
+                            .map(drop),
+                        Write::Site(id, input) => Self::write_site_tx(&mut tx, actor, *id, input)
+                            .await
+                            .map(drop),
+                        Write::Team(id, input) => Self::write_team_tx(&mut tx, actor, *id, input)
+                            .await
+                            .map(drop),
+                        Write::Force(id, input) => Self::write_force_tx(&mut tx, actor, *id, input)
+                            .await
+                            .map(drop),
                         Write::Person(id, input) => {
-                            Self::write_person_tx(&mut tx, actor, *id, input).await.map(drop)
+                            Self::write_person_tx(&mut tx, actor, *id, input)
+                                .await
+                                .map(drop)
                         }
                     };
                     r.map_err(|e| fail(i, e))?;

@@ -4,13 +4,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 
 use super::{
+    Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
-    territory::impl_territory_store, Actor, AuditEntry, Backend, BatchError, Store, StoreError,
-    StoreResult, Write,
+    territory::impl_territory_store,
 };
 
 pub struct PgStore {
@@ -26,7 +26,10 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;
-        Ok(Self { pool, url: url.to_string() })
+        Ok(Self {
+            pool,
+            url: url.to_string(),
+        })
     }
 
     /// Run a PostgreSQL client tool (pg_dump, pg_restore) against this database.
@@ -72,17 +75,24 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(StoreError::from_sqlx)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
         Ok(())
     }
 
     async fn backup(&self, dest: &Path) -> StoreResult<()> {
         if dest.exists() {
-            return Err(StoreError::Other(format!("{} already exists", dest.display())));
+            return Err(StoreError::Other(format!(
+                "{} already exists",
+                dest.display()
+            )));
         }
         // pg_dump reads one snapshot, so the service keeps writing meanwhile.
         let file = format!("--file={}", dest.display());
-        self.run_tool("pg_dump", &["--format=custom", "--no-owner", &file]).await
+        self.run_tool("pg_dump", &["--format=custom", "--no-owner", &file])
+            .await
     }
 
     async fn restore(&self, src: &Path) -> StoreResult<()> {
@@ -100,7 +110,13 @@ impl Store for PgStore {
         let path = src.to_string_lossy().into_owned();
         self.run_tool(
             "pg_restore",
-            &["--clean", "--if-exists", "--no-owner", "--single-transaction", &path],
+            &[
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                &path,
+            ],
         )
         .await
     }
@@ -112,6 +128,18 @@ impl Store for PgStore {
         limit: i64,
     ) -> StoreResult<Vec<AuditEntry>> {
         self.audit_trail_common(ward_id, entity, limit).await
+    }
+
+    async fn record_view(
+        &self,
+        actor: Actor,
+        ward_id: i64,
+        entity: &str,
+        entity_id: i64,
+        detail: &str,
+    ) -> StoreResult<()> {
+        self.record_view_common(actor, ward_id, entity, entity_id, detail)
+            .await
     }
 
     async fn apply(&self, actor: Actor, writes: &[Write]) -> Result<usize, BatchError> {

@@ -5,13 +5,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::{
+    Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
-    territory::impl_territory_store, Actor, AuditEntry, Backend, BatchError, Store, StoreError,
-    StoreResult, Write,
+    territory::impl_territory_store,
 };
 
 pub struct SqliteStore {
@@ -57,13 +57,19 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(StoreError::from_sqlx)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
         Ok(())
     }
 
     async fn backup(&self, dest: &Path) -> StoreResult<()> {
         if dest.exists() {
-            return Err(StoreError::Other(format!("{} already exists", dest.display())));
+            return Err(StoreError::Other(format!(
+                "{} already exists",
+                dest.display()
+            )));
         }
         // VACUUM INTO reads one snapshot, so writers can go on meanwhile.
         sqlx::query("VACUUM INTO $1")
@@ -100,15 +106,21 @@ impl Store for SqliteStore {
             )
             .fetch_all(&mut *conn)
             .await?;
-            sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA foreign_keys = OFF")
+                .execute(&mut *conn)
+                .await?;
             sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
             for t in &tables {
                 // Table names come from the backup's own schema, quoted.
                 let t = t.replace('"', "");
-                sqlx::query(&format!("DELETE FROM main.\"{t}\"")).execute(&mut *conn).await?;
-                sqlx::query(&format!("INSERT INTO main.\"{t}\" SELECT * FROM backup.\"{t}\""))
+                sqlx::query(&format!("DELETE FROM main.\"{t}\""))
                     .execute(&mut *conn)
                     .await?;
+                sqlx::query(&format!(
+                    "INSERT INTO main.\"{t}\" SELECT * FROM backup.\"{t}\""
+                ))
+                .execute(&mut *conn)
+                .await?;
             }
             sqlx::query("COMMIT").execute(&mut *conn).await?;
             Ok::<_, sqlx::Error>(())
@@ -117,8 +129,12 @@ impl Store for SqliteStore {
         if result.is_err() {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         }
-        let _ = sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await;
-        let _ = sqlx::query("DETACH DATABASE backup").execute(&mut *conn).await;
+        let _ = sqlx::query("PRAGMA foreign_keys = ON")
+            .execute(&mut *conn)
+            .await;
+        let _ = sqlx::query("DETACH DATABASE backup")
+            .execute(&mut *conn)
+            .await;
         result.map_err(StoreError::from_sqlx)?;
         tracing::info!(db = %self.path, "restored from {}", src.display());
         Ok(())
@@ -131,6 +147,18 @@ impl Store for SqliteStore {
         limit: i64,
     ) -> StoreResult<Vec<AuditEntry>> {
         self.audit_trail_common(ward_id, entity, limit).await
+    }
+
+    async fn record_view(
+        &self,
+        actor: Actor,
+        ward_id: i64,
+        entity: &str,
+        entity_id: i64,
+        detail: &str,
+    ) -> StoreResult<()> {
+        self.record_view_common(actor, ward_id, entity, entity_id, detail)
+            .await
     }
 
     async fn apply(&self, actor: Actor, writes: &[Write]) -> Result<usize, BatchError> {

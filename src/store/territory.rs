@@ -397,7 +397,11 @@ macro_rules! impl_territory_store {
                 .await
                 .map_err(StoreError::from_sqlx)?;
                 let ward = ward.ok_or(StoreError::NotFound)?;
-                let entity = table.trim_end_matches('s');
+                let entity = match table {
+                    "people" => "person",
+                    "partner_forces" => "force",
+                    t => t.trim_end_matches('s'),
+                };
                 let action = if archived { "archive" } else { "restore" };
                 Self::audit_tx(&mut tx, actor, ward, entity, Some(id), action, String::new()).await?;
                 tx.commit().await.map_err(StoreError::from_sqlx)?;

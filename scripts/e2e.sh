@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Browser test: build wardwatch, start it with demo data on a free port and a
+# fresh data dir, wait for /readyz, run e2e/ward_overview.mjs against it in
+# Debian's Chromium, stop the server, exit with the test's status.
+#
+# Needs: cargo, node + npm, /usr/bin/chromium (apt-get install -y chromium).
+# Env:   WARDWATCH_BIN   use this binary instead of building one
+#        WARDWATCH_E2E_PORT  listen on this port instead of a free one
+#        CHROMIUM_PATH   another Chromium than /usr/bin/chromium
+#        READY_TIMEOUT   seconds to wait for /readyz (default 120)
+# On failure the test leaves screenshots and the server log in e2e/artifacts/.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+ready_timeout=${READY_TIMEOUT:-120}
+
+say() { echo "e2e: $*"; }
+die() { echo "e2e: ERROR: $*" >&2; exit 2; }
+
+command -v node >/dev/null || die "node is missing (apt-get install -y nodejs npm)"
+[[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]] || die "Chromium is missing at ${CHROMIUM_PATH:-/usr/bin/chromium} (apt-get install -y chromium)"
+
+if [[ ! -d e2e/node_modules/playwright-core ]]; then
+  command -v npm >/dev/null || die "npm is missing (apt-get install -y npm)"
+  say "installing e2e/node_modules (npm ci)"
+  (cd e2e && npm ci --no-audit --no-fund)
+fi
+
+if [[ -n ${WARDWATCH_BIN:-} ]]; then
+  bin=$WARDWATCH_BIN
+else
+  say "building (cargo build --bin wardwatch)"
+  cargo build --bin wardwatch
+  bin="${CARGO_TARGET_DIR:-$root/target}/debug/wardwatch"
+fi
+[[ -x $bin ]] || die "no wardwatch binary at $bin"
+
+if [[ -n ${WARDWATCH_E2E_PORT:-} ]]; then
+  port=$WARDWATCH_E2E_PORT
+else
+  port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+fi
+
+tmpdir=$(mktemp -d -t wardwatch-e2e.XXXXXX)
+log="$tmpdir/server.log"
+server_pid=
+status=1
+
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+  if [[ -n $server_pid ]]; then
+    # the server's process group: the server and anything it started
+    kill -TERM -- "-$server_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 -- "-$server_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if [[ $status -ne 0 && -f $log ]]; then
+    mkdir -p "$root/e2e/artifacts"
+    cp "$log" "$root/e2e/artifacts/server.log"
+    echo "e2e: last lines of the server log (all of it in e2e/artifacts/server.log):" >&2
+    tail -n 40 "$log" >&2 || true
+  fi
+  rm -rf "$tmpdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# HTTP status of GET http://127.0.0.1:$port$1, or 000 when nothing answers.
+http_status() {
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  timeout 5 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n" "$2" "$1" >&3
+    IFS=" " read -r _ code _ <&3 && echo "$code"
+  ' _ "$port" "$1" 2>/dev/null || echo 000
+}
+
+say "starting $bin --data $tmpdir serve --listen 127.0.0.1:$port --demo"
+# In its own process group (setsid), so that stopping it also stops anything it started.
+setsid "$bin" --data "$tmpdir" serve --listen "127.0.0.1:$port" --demo >"$log" 2>&1 </dev/null &
+server_pid=$!
+
+deadline=$((SECONDS + ready_timeout))
+until [[ $(http_status /readyz) == 200 ]]; do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    wait "$server_pid" && rc=0 || rc=$?
+    echo "e2e: ERROR: the server exited (status $rc) before /readyz answered 200" >&2
+    status=2
+    exit 2
+  fi
+  if ((SECONDS >= deadline)); then
+    echo "e2e: ERROR: GET /readyz did not answer 200 within ${ready_timeout} s (last: $(http_status /readyz))" >&2
+    status=2
+    exit 2
+  fi
+  sleep 0.5
+done
+say "server ready on 127.0.0.1:$port (${SECONDS} s since start)"
+
+set +e
+WARDWATCH_URL="http://127.0.0.1:$port" node e2e/ward_overview.mjs
+status=$?
+set -e
+if [[ $status -eq 0 ]]; then say "browser test passed"; else echo "e2e: browser test FAILED (exit $status)" >&2; fi
+exit "$status"
