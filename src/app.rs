@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::accounts::pages::router())
         .merge(crate::territory::router())
         .merge(crate::forces::router())
+        .merge(crate::sheets::web::router())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), health::track))

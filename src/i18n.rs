@@ -46,6 +46,7 @@ fn tables() -> &'static [Texts] {
         crate::forces::TEXTS,
         crate::forces::service::TEXTS,
         crate::sheets::TEXTS,
+        crate::sheets::web::WEB_TEXTS,
         crate::demo::TEXTS,
     ]
 }
@@ -66,4 +67,117 @@ pub fn tr(lang: Lang, vi: &str) -> &str {
 /// Whether an English text exists for `vi` (used by the test that checks coverage).
 pub fn has_english(vi: &str) -> bool {
     english().contains_key(vi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The string literal that follows each `marker` in `text` (first argument only).
+    fn literals_after<'a>(text: &'a str, marker: &str, skip_args: usize) -> Vec<&'a str> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(i) = rest.find(marker) {
+            rest = &rest[i + marker.len()..];
+            let mut cursor = rest;
+            let mut found = None;
+            for n in 0..=skip_args {
+                let Some(start) = cursor.find('"') else { break };
+                let after = &cursor[start + 1..];
+                let Some(end) = after.find('"') else { break };
+                if n == skip_args {
+                    found = Some(&after[..end]);
+                }
+                cursor = &after[end + 1..];
+            }
+            if let Some(s) = found.filter(|s| !s.is_empty() && s.chars().any(|c| !c.is_ascii())) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    fn files(dir: &str, ext: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut stack =
+            vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/")).join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == ext) {
+                    out.push((
+                        p.display().to_string(),
+                        std::fs::read_to_string(&p).unwrap(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_visible_vietnamese_string_has_english() {
+        let mut missing = Vec::new();
+        for (path, text) in files("templates", "html") {
+            for s in literals_after(&text, "page.t(", 0) {
+                if !has_english(s) {
+                    missing.push(format!("{path}: {s}"));
+                }
+            }
+        }
+        // Labels, hints and messages written in Rust.
+        let markers: [(&str, usize); 8] = [
+            ("Invalid(", 0),
+            ("FieldView::new(", 1),
+            (".hint(", 0),
+            (".fail(", 1),
+            ("BadRequest(", 0),
+            ("Conflict(", 0),
+            ("TooLarge(", 0),
+            ("message: \"", 0),
+        ];
+        for (path, text) in files("src", "rs") {
+            let body = text.split("\npub const TEXTS").next().unwrap_or(&text);
+            for (marker, skip) in markers {
+                for s in literals_after(body, marker, skip) {
+                    if !has_english(s) {
+                        missing.push(format!("{path}: {s}"));
+                    }
+                }
+            }
+        }
+        for kind in crate::domain::SiteKind::ALL {
+            if !has_english(kind.label()) {
+                missing.push(kind.label().to_string());
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(
+            missing.is_empty(),
+            "no English for:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn one_english_text_per_vietnamese_key() {
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        let mut clashes = Vec::new();
+        for (vi, en) in tables().iter().flat_map(|t| t.iter().copied()) {
+            if let Some(prev) = seen.insert(vi, en).filter(|prev| *prev != en) {
+                clashes.push(format!("{vi}: {prev} / {en}"));
+            }
+        }
+        assert!(clashes.is_empty(), "{}", clashes.join("\n"));
+    }
+
+    #[test]
+    fn falls_back_to_vietnamese() {
+        assert_eq!(tr(Lang::En, "Tổ dân phố"), "Residential group");
+        assert_eq!(tr(Lang::Vi, "Tổ dân phố"), "Tổ dân phố");
+        assert_eq!(tr(Lang::En, "chưa dịch"), "chưa dịch");
+    }
 }

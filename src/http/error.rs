@@ -169,30 +169,30 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let Some(err) = res
-        .extensions()
-        .get::<Arc<AppError>>()
-        .cloned()
-        .or_else(|| {
-            // Errors raised by the router and extractors carry no AppError: give them one.
-            let has_body = res.headers().get(header::CONTENT_TYPE).is_some();
+    let err = match res.extensions().get::<Arc<AppError>>().cloned() {
+        Some(err) => err,
+        None if answered(&res) => return res,
+        None => {
+            // Errors raised by the router and extractors carry no AppError: give them one,
+            // keeping the extractor's own explanation for API callers.
             let generic = match status {
-                StatusCode::NOT_FOUND => Some(AppError::NotFound),
-                StatusCode::PAYLOAD_TOO_LARGE => Some(AppError::TooLarge(
-                    "Dữ liệu gửi lên vượt quá giới hạn cho phép.",
-                )),
-                StatusCode::METHOD_NOT_ALLOWED => Some(AppError::BadRequest(
-                    "Phương thức HTTP này không được hỗ trợ ở đây.",
-                )),
-                s if s.is_client_error() && has_body => Some(AppError::BadRequest(
-                    "Dữ liệu gửi lên không đúng định dạng.",
-                )),
-                _ => None,
+                StatusCode::NOT_FOUND => AppError::NotFound,
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    AppError::TooLarge("Dữ liệu gửi lên vượt quá giới hạn cho phép.")
+                }
+                StatusCode::METHOD_NOT_ALLOWED => {
+                    AppError::BadRequest("Phương thức HTTP này không được hỗ trợ ở đây.")
+                }
+                s if s.is_client_error() => {
+                    let (parts, body) = res.into_parts();
+                    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+                    let text = String::from_utf8_lossy(&text).trim().to_string();
+                    return rejection(parts.status, lang, api, &text);
+                }
+                _ => return res,
             };
-            generic.map(Arc::new)
-        })
-    else {
-        return res;
+            Arc::new(generic)
+        }
     };
     let (title, detail) = err.texts();
     let (title, detail) = (tr(lang, title), tr(lang, detail));
@@ -243,6 +243,45 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         }
     }
     out
+}
+
+/// A handler that built its own error body (JSON, a page) is left alone; axum's own
+/// rejections come as plain text or empty.
+fn answered(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| !ct.starts_with("text/plain"))
+}
+
+/// An extractor's refusal (bad JSON, wrong content type, bad query): the problem's detail
+/// says what the extractor found, since only the caller's developer reads it.
+fn rejection(status: StatusCode, lang: crate::i18n::Lang, api: bool, text: &str) -> Response {
+    let title = tr(lang, "Yêu cầu không hợp lệ");
+    let generic = tr(lang, "Dữ liệu gửi lên không đúng định dạng.");
+    if api {
+        let detail = if text.is_empty() {
+            generic.to_string()
+        } else {
+            format!("{generic} {text}")
+        };
+        let body = Problem {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail: &detail,
+            errors: Vec::new(),
+        };
+        let mut r = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        r
+    } else {
+        let page = super::pages::ErrorPage::new(lang, status.as_u16(), title, generic, Vec::new());
+        (status, Html(page.render_html())).into_response()
+    }
 }
 
 pub fn url_encode(s: &str) -> String {

@@ -149,7 +149,7 @@ pub fn group_thousands(n: i64, sep: char) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -258,7 +258,7 @@ pub const TEXTS: crate::i18n::Texts = &[
         "Grassroots security and order work",
     ),
     ("Các phường", "Wards"),
-    ("Tổ dân phố", "Residential groups"),
+    ("Số tổ dân phố", "Residential groups"),
     ("Hộ", "Households"),
     ("Nhân khẩu", "Residents"),
     ("Đăng nhập", "Log in"),

@@ -242,7 +242,6 @@ pub(super) fn repeats(value: &str, earlier: usize) -> String {
 
 /// A file's header row matched to a registry's columns, and the data rows below it.
 pub(super) struct Sheet<'a> {
-    pub header_line: usize,
     /// Each recognised column: its 0-based position in the file and its header text there.
     found: HashMap<Col, (usize, String)>,
     pub rows: &'a [Row],
@@ -298,11 +297,7 @@ impl<'a> Sheet<'a> {
         if data.len() > MAX_ROWS {
             return Err(ImportError::Unreadable(super::read::TOO_MANY_ROWS));
         }
-        Ok(Sheet {
-            header_line: header.line,
-            found,
-            rows: data,
-        })
+        Ok(Sheet { found, rows: data })
     }
 
     /// Whether the file has this column; a missing optional column keeps stored values.

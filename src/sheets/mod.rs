@@ -9,6 +9,7 @@ mod read;
 mod sites;
 #[cfg(test)]
 mod tests;
+pub mod web;
 mod write;
 
 use std::path::Path;
@@ -153,7 +154,7 @@ impl Plan {
 
 /// Calls `progress` every few rows and at the end, so a bar moves without flooding a channel.
 fn tick(progress: &(dyn Fn(usize, usize) + Send + Sync), done: usize, total: usize) {
-    if done % 250 == 0 || done == total {
+    if done.is_multiple_of(250) || done == total {
         progress(done, total);
     }
 }
@@ -424,6 +425,10 @@ pub const TEXTS: crate::i18n::Texts = &[
     (
         "Dòng này chỉ cùng một người với một dòng khác trong tệp.",
         "This line refers to the same person as another line of the file.",
+    ),
+    (
+        "Trùng họ tên (và ngày sinh) với một dòng khác trong tệp; nếu là hai người khác nhau, hãy ghi số CCCD.",
+        "Same full name (and date of birth) as another line of the file; if they are two people, add their citizen ID numbers.",
     ),
     (
         "Không tìm thấy tổ dân phố này trong phường.",

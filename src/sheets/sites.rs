@@ -182,11 +182,12 @@ pub(super) async fn export(store: &dyn Store, ward: &Unit) -> anyhow::Result<Vec
                 .group_id
                 .and_then(|g| groups.get(&g))
                 .map(|g| g.name.clone());
+            let kind = s.kind().label();
             ordered(
                 Registry::Sites,
                 vec![
-                    (Col::SiteName, s.name.clone().into()),
-                    (Col::SiteKind, s.kind().label().into()),
+                    (Col::SiteName, s.name.into()),
+                    (Col::SiteKind, kind.into()),
                     (Col::Group, group.into()),
                     (Col::Address, s.address.into()),
                     (Col::Lat, s.lat.into()),

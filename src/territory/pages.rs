@@ -817,6 +817,18 @@ pub async fn run_search(
         let more = state.store.search(scope, &terms, true, 100).await?;
         hits.extend(more.into_iter().filter(|h| h.entity == "person"));
     }
+    // Whole-phrase matches first, then wards and groups before sites and people.
+    let phrase = terms.join(" ");
+    let rank = |h: &SearchHit| {
+        let whole = crate::text::fold(&h.title).contains(&phrase);
+        let kind = match h.entity.as_str() {
+            "unit" => 0,
+            "site" => 1,
+            _ => 2,
+        };
+        (!whole, kind)
+    };
+    hits.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.title.cmp(&b.title)));
     Ok(hits)
 }
 
