@@ -90,7 +90,7 @@ mod tests {
                 }
                 cursor = &after[end + 1..];
             }
-            if let Some(s) = found.filter(|s| !s.is_empty() && s.chars().any(|c| !c.is_ascii())) {
+            if let Some(s) = found.filter(|s| !s.is_empty() && !s.is_ascii()) {
                 out.push(s);
             }
         }

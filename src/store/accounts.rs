@@ -231,6 +231,12 @@ macro_rules! impl_account_store {
                 csrf_token: &str,
                 expires_at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<i64> {
+                // Expired sessions are useless; sweep them whenever a new one starts.
+                sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                    .bind(chrono::Utc::now())
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
                 sqlx::query_scalar(
                     "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
                      VALUES ($1, $2, $3, $4, $5) RETURNING id",

@@ -412,6 +412,41 @@ pub fn public_site(mut s: Site, internal: bool) -> Site {
     s
 }
 
+pub const TEXTS: crate::i18n::Texts = &[
+    (
+        "Cần một số thập phân không âm, ví dụ 67,48.",
+        "A decimal number, zero or more, is needed, e.g. 67.48.",
+    ),
+    (
+        "Năm phải có 4 chữ số, ví dụ 1981.",
+        "A year has 4 digits, e.g. 1981.",
+    ),
+    (
+        "Số dân tăng thêm mỗi thành viên phải lớn hơn 0.",
+        "Residents per extra member must be more than 0.",
+    ),
+    (
+        "Số nhân khẩu không thể ít hơn số hộ.",
+        "Residents cannot be fewer than households.",
+    ),
+    (
+        "Đơn vị cha không phù hợp: tổ dân phố, thôn, khu phố thuộc một phường/xã; phường/xã thuộc một tỉnh/thành phố.",
+        "Wrong parent unit: residential groups, villages and quarters belong to a ward or commune; wards and communes to a province.",
+    ),
+    (
+        "Không có tổ dân phố này trong phường.",
+        "The ward has no such residential group.",
+    ),
+    (
+        "Số người nước ngoài không thể nhiều hơn số nhân khẩu.",
+        "Foreign residents cannot outnumber residents.",
+    ),
+    (
+        "Số tầng không hợp lý (tối đa 200).",
+        "Implausible number of floors (at most 200).",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,38 +515,3 @@ mod tests {
         assert_eq!(input.visitors, Some(30000));
     }
 }
-
-pub const TEXTS: crate::i18n::Texts = &[
-    (
-        "Cần một số thập phân không âm, ví dụ 67,48.",
-        "A decimal number, zero or more, is needed, e.g. 67.48.",
-    ),
-    (
-        "Năm phải có 4 chữ số, ví dụ 1981.",
-        "A year has 4 digits, e.g. 1981.",
-    ),
-    (
-        "Số dân tăng thêm mỗi thành viên phải lớn hơn 0.",
-        "Residents per extra member must be more than 0.",
-    ),
-    (
-        "Số nhân khẩu không thể ít hơn số hộ.",
-        "Residents cannot be fewer than households.",
-    ),
-    (
-        "Đơn vị cha không phù hợp: tổ dân phố, thôn, khu phố thuộc một phường/xã; phường/xã thuộc một tỉnh/thành phố.",
-        "Wrong parent unit: residential groups, villages and quarters belong to a ward or commune; wards and communes to a province.",
-    ),
-    (
-        "Không có tổ dân phố này trong phường.",
-        "The ward has no such residential group.",
-    ),
-    (
-        "Số người nước ngoài không thể nhiều hơn số nhân khẩu.",
-        "Foreign residents cannot outnumber residents.",
-    ),
-    (
-        "Số tầng không hợp lý (tối đa 200).",
-        "Implausible number of floors (at most 200).",
-    ),
-];
