@@ -20,8 +20,8 @@ use crate::app::AppState;
 use crate::domain::{ForceKind, PersonKind, TeamRole};
 use crate::http::ctx::Caller;
 use crate::http::error::AppError;
-use crate::http::form::{FieldView, with_errors};
-use crate::http::pages::{FormPage, Page, render};
+use crate::http::form::FieldView;
+use crate::http::pages::{Page, form_page, render};
 use crate::store::AuditEntry;
 use crate::store::territory::Unit;
 use crate::territory::service::{groups_of, require_edit, staffing_rule, ward_by_code};
@@ -164,35 +164,6 @@ fn team_fields(form: &TeamForm, groups: &[Unit]) -> Vec<FieldView> {
 fn iso(d: Option<chrono::NaiveDate>) -> String {
     d.map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn form_page(
-    caller: &Caller,
-    uri: &Uri,
-    title: &'static str,
-    subject: String,
-    back: String,
-    fields: Vec<FieldView>,
-    errors: Option<AppError>,
-) -> Result<Response, AppError> {
-    let (fields, has_errors, message) = match errors {
-        None => (fields, false, None),
-        Some(AppError::Validation(errs)) => (with_errors(fields, &errs), true, None),
-        Some(AppError::Conflict(m)) | Some(AppError::BadRequest(m)) => (fields, false, Some(m)),
-        Some(other) => return Err(other),
-    };
-    FormPage {
-        page: Page::new(caller, uri),
-        title,
-        subject,
-        back,
-        action: uri.path().to_string(),
-        fields,
-        has_errors,
-        message,
-    }
-    .respond()
 }
 
 async fn new_team_form(

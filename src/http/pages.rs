@@ -322,6 +322,35 @@ impl FormPage {
     }
 }
 
+/// A create/edit form, fresh or returned with the errors of its last submission.
+pub fn form_page(
+    caller: &Caller,
+    uri: &Uri,
+    title: &'static str,
+    subject: String,
+    back: String,
+    fields: Vec<super::form::FieldView>,
+    errors: Option<AppError>,
+) -> Result<Response, AppError> {
+    let (fields, has_errors, message) = match errors {
+        None => (fields, false, None),
+        Some(AppError::Validation(errs)) => (super::form::with_errors(fields, &errs), true, None),
+        Some(AppError::Conflict(m)) | Some(AppError::BadRequest(m)) => (fields, false, Some(m)),
+        Some(other) => return Err(other),
+    };
+    FormPage {
+        page: Page::new(caller, uri),
+        title,
+        subject,
+        back,
+        action: uri.path().to_string(),
+        fields,
+        has_errors,
+        message,
+    }
+    .respond()
+}
+
 pub const FORM_TEXTS: crate::i18n::Texts = &[
     ("Quay lại", "Back"),
     ("Lưu", "Save"),

@@ -371,10 +371,7 @@ macro_rules! impl_forces_store {
                 actor: $crate::store::Actor,
                 input: $crate::store::forces::TeamInput,
             ) -> $crate::store::StoreResult<$crate::store::forces::Team> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let t = Self::write_team_tx(&mut tx, actor, None, &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(t)
+                $crate::store::in_tx!(self, tx => Self::write_team_tx(&mut tx, actor, None, &input).await?)
             }
 
             async fn update_team(
@@ -383,10 +380,7 @@ macro_rules! impl_forces_store {
                 id: i64,
                 input: $crate::store::forces::TeamInput,
             ) -> $crate::store::StoreResult<$crate::store::forces::Team> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let t = Self::write_team_tx(&mut tx, actor, Some(id), &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(t)
+                $crate::store::in_tx!(self, tx => Self::write_team_tx(&mut tx, actor, Some(id), &input).await?)
             }
 
             async fn set_team_archived(
@@ -444,10 +438,7 @@ macro_rules! impl_forces_store {
                 actor: $crate::store::Actor,
                 input: $crate::store::forces::ForceInput,
             ) -> $crate::store::StoreResult<$crate::store::forces::PartnerForce> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let f = Self::write_force_tx(&mut tx, actor, None, &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(f)
+                $crate::store::in_tx!(self, tx => Self::write_force_tx(&mut tx, actor, None, &input).await?)
             }
 
             async fn update_force(
@@ -456,10 +447,7 @@ macro_rules! impl_forces_store {
                 id: i64,
                 input: $crate::store::forces::ForceInput,
             ) -> $crate::store::StoreResult<$crate::store::forces::PartnerForce> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let f = Self::write_force_tx(&mut tx, actor, Some(id), &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(f)
+                $crate::store::in_tx!(self, tx => Self::write_force_tx(&mut tx, actor, Some(id), &input).await?)
             }
 
             async fn force(
@@ -492,10 +480,7 @@ macro_rules! impl_forces_store {
                 actor: $crate::store::Actor,
                 input: $crate::store::forces::PersonInput,
             ) -> $crate::store::StoreResult<$crate::store::forces::Person> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let p = Self::write_person_tx(&mut tx, actor, None, &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(p)
+                $crate::store::in_tx!(self, tx => Self::write_person_tx(&mut tx, actor, None, &input).await?)
             }
 
             async fn update_person(
@@ -504,10 +489,7 @@ macro_rules! impl_forces_store {
                 id: i64,
                 input: $crate::store::forces::PersonInput,
             ) -> $crate::store::StoreResult<$crate::store::forces::Person> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let p = Self::write_person_tx(&mut tx, actor, Some(id), &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(p)
+                $crate::store::in_tx!(self, tx => Self::write_person_tx(&mut tx, actor, Some(id), &input).await?)
             }
 
             async fn set_person_archived(

@@ -146,6 +146,23 @@ pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// Run `$body` (which uses the transaction `$tx`) and commit; any `?` inside rolls back.
+macro_rules! in_tx {
+    ($self:ident, $tx:ident => $body:expr) => {{
+        let mut $tx = $self
+            .pool
+            .begin()
+            .await
+            .map_err($crate::store::StoreError::from_sqlx)?;
+        let out = $body;
+        $tx.commit()
+            .await
+            .map_err($crate::store::StoreError::from_sqlx)?;
+        Ok(out)
+    }};
+}
+pub(crate) use in_tx;
+
 /// Statements shared by every capability's portable implementation.
 macro_rules! impl_common {
     ($store:ty, $db:ty) => {

@@ -416,10 +416,7 @@ macro_rules! impl_territory_store {
                 actor: $crate::store::Actor,
                 input: $crate::store::territory::UnitInput,
             ) -> $crate::store::StoreResult<$crate::store::territory::Unit> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let unit = Self::write_unit_tx(&mut tx, actor, None, &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(unit)
+                $crate::store::in_tx!(self, tx => Self::write_unit_tx(&mut tx, actor, None, &input).await?)
             }
 
             async fn update_unit(
@@ -428,10 +425,7 @@ macro_rules! impl_territory_store {
                 id: i64,
                 input: $crate::store::territory::UnitInput,
             ) -> $crate::store::StoreResult<$crate::store::territory::Unit> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let unit = Self::write_unit_tx(&mut tx, actor, Some(id), &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(unit)
+                $crate::store::in_tx!(self, tx => Self::write_unit_tx(&mut tx, actor, Some(id), &input).await?)
             }
 
             async fn set_unit_archived(
@@ -509,10 +503,7 @@ macro_rules! impl_territory_store {
                 actor: $crate::store::Actor,
                 input: $crate::store::territory::SiteInput,
             ) -> $crate::store::StoreResult<$crate::store::territory::Site> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let site = Self::write_site_tx(&mut tx, actor, None, &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(site)
+                $crate::store::in_tx!(self, tx => Self::write_site_tx(&mut tx, actor, None, &input).await?)
             }
 
             async fn update_site(
@@ -521,10 +512,7 @@ macro_rules! impl_territory_store {
                 id: i64,
                 input: $crate::store::territory::SiteInput,
             ) -> $crate::store::StoreResult<$crate::store::territory::Site> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
-                let site = Self::write_site_tx(&mut tx, actor, Some(id), &input).await?;
-                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(site)
+                $crate::store::in_tx!(self, tx => Self::write_site_tx(&mut tx, actor, Some(id), &input).await?)
             }
 
             async fn set_site_archived(

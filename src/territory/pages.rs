@@ -19,8 +19,8 @@ use crate::app::AppState;
 use crate::domain::{SiteKind, UnitKind};
 use crate::http::ctx::Caller;
 use crate::http::error::AppError;
-use crate::http::form::{FieldView, with_errors};
-use crate::http::pages::{FormPage, Page, render};
+use crate::http::form::FieldView;
+use crate::http::pages::{Page, form_page, render};
 use crate::store::AuditEntry;
 use crate::store::territory::{SearchHit, Site, Unit};
 
@@ -193,34 +193,6 @@ fn site_fields(form: &SiteForm, groups: &[Unit]) -> Vec<FieldView> {
         ),
         FieldView::new("notes", "Ghi chú", "textarea", &form.notes),
     ]
-}
-
-fn form_page(
-    caller: &Caller,
-    uri: &Uri,
-    title: &'static str,
-    subject: String,
-    back: String,
-    fields: Vec<FieldView>,
-    errors: Option<AppError>,
-) -> Result<Response, AppError> {
-    let (fields, has_errors, message) = match errors {
-        None => (fields, false, None),
-        Some(AppError::Validation(errs)) => (with_errors(fields, &errs), true, None),
-        Some(AppError::Conflict(m)) | Some(AppError::BadRequest(m)) => (fields, false, Some(m)),
-        Some(other) => return Err(other),
-    };
-    FormPage {
-        page: Page::new(caller, uri),
-        title,
-        subject,
-        back,
-        action: uri.path().to_string(),
-        fields,
-        has_errors,
-        message,
-    }
-    .respond()
 }
 
 async fn new_site_form(
