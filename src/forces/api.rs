@@ -379,6 +379,28 @@ pub async fn create_force(
     Ok((StatusCode::CREATED, Json(force)).into_response())
 }
 
+/// Replace a partner force's fields.
+#[utoipa::path(put, path = "/api/v1/forces/{id}", tag = "forces", params(("id" = i64, Path)),
+    request_body = ForceForm, responses((status = 200, body = Object), (status = 403), (status = 422)))]
+pub async fn update_force(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(form): Json<ForceForm>,
+) -> Result<Json<PartnerForce>, AppError> {
+    let force = state.store.force(id).await?.ok_or(AppError::NotFound)?;
+    let ward = state
+        .store
+        .unit(force.ward_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_edit(&caller, ward.id)?;
+    let input = parse_force(&form, &ward)?;
+    Ok(Json(
+        state.store.update_force(caller.actor(), id, input).await?,
+    ))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(

@@ -49,6 +49,7 @@ pub const TEXTS: crate::i18n::Texts = &[
     ("Trang bị được cấp", "Equipment issued"),
     ("Ngày tham gia", "Joined on"),
     ("Thêm lực lượng phối hợp", "Add a partner force"),
+    ("Sửa lực lượng phối hợp", "Edit partner force"),
     ("Loại lực lượng", "Kind of force"),
     ("Thêm tổ viên", "Add a member"),
     ("Thêm tình nguyện viên", "Add a volunteer"),

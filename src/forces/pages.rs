@@ -764,6 +764,81 @@ async fn new_force_submit(
     }
 }
 
+async fn editable_force(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<(crate::store::forces::PartnerForce, Unit), AppError> {
+    let force = state.store.force(id).await?.ok_or(AppError::NotFound)?;
+    let ward = state
+        .store
+        .unit(force.ward_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    require_edit(caller, ward.id)?;
+    Ok((force, ward))
+}
+
+async fn edit_force_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let (force, _) = editable_force(&state, &caller, id).await?;
+    let form = ForceForm {
+        kind: force.kind.clone(),
+        name: force.name.clone(),
+        founded_on: iso(force.founded_on),
+        notes: force.notes.clone(),
+        csrf: String::new(),
+    };
+    let back = format!("/forces/{id}");
+    form_page(
+        &caller,
+        &uri,
+        "Sửa lực lượng phối hợp",
+        force.name,
+        back,
+        force_fields(&form),
+        None,
+    )
+}
+
+async fn edit_force_submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    Path(id): Path<i64>,
+    Form(form): Form<ForceForm>,
+) -> Result<Response, AppError> {
+    caller.check_csrf(&form.csrf)?;
+    let (force, ward) = editable_force(&state, &caller, id).await?;
+    let result = match parse_force(&form, &ward) {
+        Ok(input) => state
+            .store
+            .update_force(caller.actor(), id, input)
+            .await
+            .map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/forces/{id}")).into_response()),
+        Err(e) => {
+            let back = format!("/forces/{id}");
+            form_page(
+                &caller,
+                &uri,
+                "Sửa lực lượng phối hợp",
+                force.name,
+                back,
+                force_fields(&form),
+                Some(e),
+            )
+        }
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/wards/{code}/forces", get(forces_page))
@@ -778,6 +853,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/wards/{code}/people/new",
             get(new_person_form).post(new_person_submit),
+        )
+        .route(
+            "/forces/{id}/edit",
+            get(edit_force_form).post(edit_force_submit),
         )
         .route("/teams/{id}", get(team_page))
         .route(

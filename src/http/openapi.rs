@@ -50,6 +50,7 @@ use crate::app::AppState;
         crate::forces::api::archive_person,
         crate::forces::api::list_forces,
         crate::forces::api::create_force,
+        crate::forces::api::update_force,
     ),
     tags(
         (name = "accounts", description = "Sessions and passwords"),

@@ -737,12 +737,13 @@ async fn units_page(
         .map(|u| (u, 0))
         .collect();
     while let Some((u, depth)) = stack.pop() {
-        if u.archived_at.is_some() && !admin {
-            continue;
-        }
         let can_edit = admin
             || u.ward_id
                 .is_some_and(|w| policy::can_edit_registry(caller.user(), w));
+        // Archived units stay visible to those who may bring them back.
+        if u.archived_at.is_some() && !can_edit {
+            continue;
+        }
         rows.push(TreeRow {
             unit: u.clone(),
             depth,
