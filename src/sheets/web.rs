@@ -94,8 +94,15 @@ pub async fn import(
     caller: Caller,
     Path((code, registry)): Path<(String, String)>,
     Query(q): Query<ImportQuery>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
+    // A raw body needs no JSON content type, so a browser session must prove intent.
+    let token = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    caller.check_csrf(token)?;
     let ward = ward_by_code(state.store.as_ref(), &code).await?;
     require_edit(&caller, ward.id)?;
     let registry = parse_registry(&registry)?;
