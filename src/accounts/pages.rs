@@ -19,6 +19,9 @@ use crate::http::pages::{Page, render, safe_next};
 #[template(path = "login.html")]
 struct LoginPage {
     page: Page,
+    /// The login form's own token (double-submitted with the pre-login cookie), distinct
+    /// from a session's: one may open the login page while logged in.
+    login_csrf: String,
     next: String,
     username: String,
     error: Option<String>,
@@ -35,18 +38,21 @@ async fn login_form(
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, AppError> {
-    let mut page = Page::new(&caller, &uri).with_prelogin_csrf(&headers);
+    let page = Page::new(&caller, &uri);
+    let mut login_csrf = cookie(&headers, PRELOGIN_COOKIE)
+        .unwrap_or_default()
+        .to_string();
     let mut set_cookie = None;
-    if page.csrf.is_empty() {
-        page.csrf = random_token();
+    if login_csrf.is_empty() {
+        login_csrf = random_token();
         set_cookie = Some(format!(
-            "{PRELOGIN_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-            page.csrf
+            "{PRELOGIN_COOKIE}={login_csrf}; Path=/; HttpOnly; SameSite=Strict"
         ));
     }
     let next = safe_next(q.next.as_deref());
     let mut res = render(&LoginPage {
         page,
+        login_csrf,
         next,
         username: String::new(),
         error: None,
@@ -76,7 +82,14 @@ async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let expected = cookie(&headers, PRELOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
+    let session_token = caller
+        .session
+        .as_ref()
+        .map(|s| s.csrf_token.as_str())
+        .unwrap_or_default();
+    let matches = |t: &str| !t.is_empty() && constant_time_eq(t.as_bytes(), form.csrf.as_bytes());
+    // The form carries the pre-login token; a logged-in page's token is as good a proof.
+    if !(matches(expected) || matches(session_token)) {
         return Err(AppError::BadRequest(
             "Phiên làm việc của biểu mẫu đã hết hạn; vui lòng tải lại trang và gửi lại.",
         ));
@@ -99,10 +112,11 @@ async fn login_submit(
                 }
                 _ => unreachable!(),
             };
-            let page = Page::new(&caller, &uri).with_prelogin_csrf(&headers);
+            let page = Page::new(&caller, &uri);
             let error = Some(page.t(message).to_string());
             let body = LoginPage {
                 page,
+                login_csrf: expected.to_string(),
                 next,
                 username: form.username,
                 error,

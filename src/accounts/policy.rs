@@ -36,12 +36,13 @@ pub fn can_edit_registry(user: Option<&User>, ward_id: i64) -> bool {
     }
 }
 
-/// Risk notes, the police roster and the change history are for the ward's own people.
+/// Risk notes and the police roster are for the ward's police, leaders and security
+/// teams; partner-force volunteers and residents see the public registry.
 pub fn can_see_internal(user: Option<&User>, ward_id: i64) -> bool {
     match user {
         Some(u) => match u.role() {
             Role::Admin => true,
-            Role::Resident => false,
+            Role::Resident | Role::Volunteer => false,
             _ => in_ward(u, ward_id),
         },
         None => false,

@@ -50,7 +50,13 @@ pub async fn login(
         return Err(locked(until, now));
     }
     if user.disabled_at.is_some() || !password::verify(pass, &user.password_hash).await {
-        let failures = user.failed_logins + 1;
+        // A lock that has run out starts the count afresh.
+        let mut prior = user.failed_logins;
+        if user.locked_until.is_some() {
+            store.record_login_success(user.id).await?;
+            prior = 0;
+        }
+        let failures = prior + 1;
         let lock =
             (failures >= MAX_FAILURES).then(|| now + chrono::Duration::minutes(LOCK_MINUTES));
         store.record_login_failure(user.id, lock).await?;

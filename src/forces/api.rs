@@ -1,7 +1,5 @@
 //! Forces endpoints of the JSON API.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -183,12 +181,13 @@ pub async fn list_people(
     ))
 }
 
-pub async fn group_names(state: &AppState, ward_id: i64) -> Result<HashMap<i64, String>, AppError> {
-    Ok(groups_of(state.store.as_ref(), ward_id)
-        .await?
-        .into_iter()
-        .map(|g| (g.id, g.name))
-        .collect())
+pub async fn group_names(
+    state: &AppState,
+    ward_id: i64,
+) -> Result<super::service::GroupNames, AppError> {
+    Ok(super::service::names_of(
+        &groups_of(state.store.as_ref(), ward_id).await?,
+    ))
 }
 
 /// Parse a person form with everything of the ward it refers to.
@@ -277,7 +276,7 @@ pub async fn update_person(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(form): Json<PersonForm>,
+    Json(mut form): Json<PersonForm>,
 ) -> Result<Json<PersonView>, AppError> {
     let person = editable_person(&state, &caller, id).await?;
     let ward = state
@@ -285,6 +284,9 @@ pub async fn update_person(
         .unit(person.ward_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !policy::can_edit_registry(caller.user(), ward.id) {
+        keep_hidden_fields(&mut form, &person);
+    }
     let input = parse_person_in(&state, &ward, &form).await?;
     check_leader_limits(&caller, &person, &input)?;
     let updated = state.store.update_person(caller.actor(), id, input).await?;
@@ -310,6 +312,24 @@ pub async fn editable_person(
     } else {
         Err(AppError::Forbidden)
     }
+}
+
+/// A team leader is never shown a member's citizen ID or date of birth, nor may move them:
+/// what their form leaves empty of these keeps its stored value (an explicit change is
+/// then refused by `check_leader_limits`).
+pub fn keep_hidden_fields(form: &mut PersonForm, person: &Person) {
+    let stored = PersonForm::from_person(person, String::new());
+    let fill = |field: &mut String, stored: String| {
+        if field.trim().is_empty() {
+            *field = stored;
+        }
+    };
+    fill(&mut form.kind, stored.kind);
+    fill(&mut form.team, stored.team);
+    fill(&mut form.team_role, stored.team_role);
+    fill(&mut form.force, stored.force);
+    fill(&mut form.citizen_id, stored.citizen_id);
+    fill(&mut form.birth_date, stored.birth_date);
 }
 
 /// A team leader keeps profiles but may not move people between teams or change roles.

@@ -9,7 +9,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::api::{
-    check_leader_limits, editable_person, group_names, parse_person_in, person_for, team_and_ward,
+    check_leader_limits, editable_person, group_names, keep_hidden_fields, parse_person_in,
+    person_for, team_and_ward,
 };
 use super::service::{
     ForceForm, ForceRow, ForcesView, PersonForm, PersonView, TeamForm, TeamRow, forces_view,
@@ -587,14 +588,7 @@ async fn edit_person_submit(
         .ok_or(AppError::NotFound)?;
     let officer = policy::can_edit_registry(caller.user(), ward.id);
     if !officer {
-        // A team leader's form lacks these fields: keep what is stored.
-        let stored = PersonForm::from_person(&person, String::new());
-        form.kind = stored.kind;
-        form.team = stored.team;
-        form.team_role = stored.team_role;
-        form.force = stored.force;
-        form.citizen_id = stored.citizen_id;
-        form.birth_date = stored.birth_date;
+        keep_hidden_fields(&mut form, &person);
     }
     let result = match parse_person_in(&state, &ward, &form).await {
         Ok(input) => match check_leader_limits(&caller, &person, &input) {

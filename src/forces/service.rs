@@ -19,7 +19,18 @@ use crate::store::forces::{
 use crate::store::territory::{Staffing, Unit};
 use crate::territory::service::required_members;
 
-/// A person as the caller may see them; hidden fields are `None`.
+/// Residential groups by id: (code, name).
+pub type GroupNames = HashMap<i64, (String, String)>;
+
+pub fn names_of(groups: &[Unit]) -> GroupNames {
+    groups
+        .iter()
+        .map(|g| (g.id, (g.code.clone(), g.name.clone())))
+        .collect()
+}
+
+/// A person as the caller may see them; hidden fields are `None`. The fields a write
+/// takes (`group` code, `team_id`, `force_id`, …) have the names `PersonForm` accepts.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PersonView {
     pub id: i64,
@@ -29,7 +40,9 @@ pub struct PersonView {
     pub team_role: Option<String>,
     pub force_id: Option<i64>,
     pub rank_title: String,
+    /// Code of the residential group the person lives in (as a write takes it).
     pub group: Option<String>,
+    pub group_name: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
     pub training: Option<String>,
@@ -37,6 +50,7 @@ pub struct PersonView {
     pub joined_on: Option<NaiveDate>,
     pub citizen_id: Option<String>,
     pub birth_date: Option<NaiveDate>,
+    pub notes: Option<String>,
     pub archived: bool,
     /// What the caller may see of this person: public, contact or full.
     pub access: &'static str,
@@ -44,12 +58,7 @@ pub struct PersonView {
 }
 
 impl PersonView {
-    pub fn new(
-        p: &Person,
-        user: Option<&User>,
-        tg: &[TeamGroup],
-        groups: &HashMap<i64, String>,
-    ) -> Self {
+    pub fn new(p: &Person, user: Option<&User>, tg: &[TeamGroup], groups: &GroupNames) -> Self {
         let access = policy::people_access(user, p, tg);
         let contact = access >= PeopleAccess::Contact;
         let full = access >= PeopleAccess::Full;
@@ -62,7 +71,14 @@ impl PersonView {
             team_role: p.team_role.clone(),
             force_id: p.force_id,
             rank_title: p.rank_title.clone(),
-            group: p.group_id.and_then(|g| groups.get(&g).cloned()),
+            group: p
+                .group_id
+                .and_then(|g| groups.get(&g))
+                .map(|(code, _)| code.clone()),
+            group_name: p
+                .group_id
+                .and_then(|g| groups.get(&g))
+                .map(|(_, name)| name.clone()),
             phone: keep(contact, &p.phone),
             address: keep(contact, &p.address),
             training: keep(contact, &p.training),
@@ -70,6 +86,7 @@ impl PersonView {
             joined_on: p.joined_on,
             citizen_id: if full { p.citizen_id.clone() } else { None },
             birth_date: if full { p.birth_date } else { None },
+            notes: keep(contact, &p.notes),
             archived: p.archived_at.is_some(),
             access: match access {
                 PeopleAccess::Public => "public",
@@ -138,7 +155,7 @@ pub async fn forces_view(
     internal: bool,
 ) -> Result<ForcesView, AppError> {
     let tg = store.team_groups(ward.id).await?;
-    let group_names: HashMap<i64, String> = groups.iter().map(|g| (g.id, g.name.clone())).collect();
+    let group_names = names_of(groups);
     let people = store.people(ward.id, &PeopleFilter::default()).await?;
     let view = |p: &Person| PersonView::new(p, user, &tg, &group_names);
     let mut teams = Vec::new();
@@ -291,13 +308,13 @@ pub struct PersonForm {
     #[serde(deserialize_with = "text")]
     pub full_name: String,
     /// Team id (for team members)
-    #[serde(deserialize_with = "text")]
+    #[serde(deserialize_with = "text", alias = "team_id")]
     pub team: String,
     /// leader, deputy or member
     #[serde(deserialize_with = "text")]
     pub team_role: String,
     /// Partner force id (for volunteers)
-    #[serde(deserialize_with = "text")]
+    #[serde(deserialize_with = "text", alias = "force_id")]
     pub force: String,
     #[serde(deserialize_with = "text")]
     pub phone: String,

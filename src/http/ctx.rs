@@ -115,12 +115,18 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|v| {
+                // "Bearer TOKEN"; a bare "Bearer" (its space trimmed in transit) is an empty token.
+                let (scheme, token) = v.trim().split_once(' ').unwrap_or((v.trim(), ""));
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            });
         let (token, via_cookie) = match bearer {
             Some(t) => (Some(t), false),
             None => (cookie(&parts.headers, SESSION_COOKIE), true),
         };
+        if bearer.is_some_and(|t| t.is_empty() || t.len() > 128) {
+            return Err(AppError::Unauthorized);
+        }
         let session = match token {
             Some(t) if !t.is_empty() && t.len() <= 128 => {
                 let found = state.store.session_by_token(&hash_token(t)).await?;

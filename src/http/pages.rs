@@ -4,13 +4,13 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri, header};
+use axum::http::{Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::ctx::{Caller, LANG_COOKIE, PRELOGIN_COOKIE, cookie};
+use super::ctx::{Caller, LANG_COOKIE};
 use super::error::AppError;
 use crate::app::AppState;
 use crate::i18n::{Lang, tr};
@@ -43,16 +43,6 @@ impl Page {
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_else(|| "/".into()),
         }
-    }
-
-    /// For pages shown before login: the token comes from the pre-login cookie.
-    pub fn with_prelogin_csrf(mut self, headers: &HeaderMap) -> Self {
-        if self.csrf.is_empty() {
-            self.csrf = cookie(headers, PRELOGIN_COOKIE)
-                .unwrap_or_default()
-                .to_string();
-        }
-        self
     }
 
     pub fn t<'a>(&self, vi: &'a str) -> &'a str {

@@ -199,6 +199,17 @@ macro_rules! impl_forces_store {
                     .execute(&mut **tx)
                     .await
                     .map_err(StoreError::from_sqlx)?;
+                // A dissolved (archived) team no longer covers its groups.
+                for group in &input.group_ids {
+                    sqlx::query(
+                        "DELETE FROM team_groups WHERE group_id = $1 AND team_id IN \
+                         (SELECT id FROM teams WHERE archived_at IS NOT NULL)",
+                    )
+                    .bind(group)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                }
                 for group in &input.group_ids {
                     // Only grassroots units of the same ward can be covered.
                     let ok: Option<i64> = sqlx::query_scalar(

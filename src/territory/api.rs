@@ -34,7 +34,10 @@ pub struct WardItem {
 
 /// The wards of this deployment (public).
 #[utoipa::path(get, path = "/api/v1/wards", tag = "territory", responses((status = 200, body = Vec<WardItem>)))]
-pub async fn list_wards(State(state): State<AppState>) -> Result<Json<Vec<WardItem>>, AppError> {
+pub async fn list_wards(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<WardItem>>, AppError> {
     let wards = state.store.wards().await?;
     Ok(Json(
         wards
@@ -239,6 +242,9 @@ pub async fn archive_unit(
 ) -> Result<StatusCode, AppError> {
     let unit = unit_by_code(&state, &code).await?;
     may_edit_unit(&caller, &unit)?;
+    if (unit.kind().is_ward() || unit.ward_id.is_none()) && !policy::is_admin(caller.user()) {
+        return Err(AppError::Forbidden);
+    }
     state
         .store
         .set_unit_archived(caller.actor(), unit.id, body.archived)

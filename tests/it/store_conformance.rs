@@ -1,0 +1,745 @@
+//! The store interface behaves the same on SQLite and PostgreSQL: unique constraints
+//! come back under one name, batches are all or nothing, archiving is audited, and
+//! the sites filter matches folded terms literally.
+
+use std::sync::Arc;
+
+use wardwatch::domain::{
+    CitizenId, Code, ForceKind, Name, PersonKind, Phone, Role, SiteKind, TeamRole, UnitKind,
+};
+use wardwatch::store::accounts::NewUser;
+use wardwatch::store::forces::{ForceInput, PeopleFilter, PersonInput, TeamInput};
+use wardwatch::store::territory::{SiteFilter, SiteInput, Staffing, Unit, UnitInput};
+use wardwatch::store::{Actor, Store, StoreError, Write};
+
+use crate::both;
+use crate::helpers::TestApp;
+
+both!(
+    unique_constraints_have_one_name,
+    references_are_checked,
+    apply_is_all_or_nothing,
+    archive_and_restore_are_audited,
+    sites_filter_with_folded_terms,
+);
+
+const SYSTEM: Actor = Actor { user_id: None };
+
+fn unit_input(kind: UnitKind, code: &str, name: &str, parent: Option<i64>) -> UnitInput {
+    UnitInput {
+        parent_id: parent,
+        kind,
+        code: Code::parse(code).unwrap(),
+        name: Name::parse(name).unwrap(),
+        area_ha: None,
+        founded_year: None,
+        households: Some(100),
+        residents: Some(320),
+        position: None,
+        risk_notes: String::new(),
+        notes: String::new(),
+        staffing: Staffing::default(),
+    }
+}
+
+fn site_input(ward: i64, kind: SiteKind, name: &str) -> SiteInput {
+    SiteInput {
+        ward_id: ward,
+        group_id: None,
+        parent_site_id: None,
+        kind,
+        name: Name::parse(name).unwrap(),
+        address: String::new(),
+        position: None,
+        floors: None,
+        apartments: None,
+        residents: None,
+        foreign_residents: None,
+        rooms: None,
+        lodgers: None,
+        visitors: None,
+        length_m: None,
+        schedule: String::new(),
+        in_use_since: None,
+        risk_notes: String::new(),
+        notes: String::new(),
+    }
+}
+
+fn team_input(ward: i64, name: &str, groups: &[i64]) -> TeamInput {
+    TeamInput {
+        ward_id: ward,
+        name: Name::parse(name).unwrap(),
+        decision_no: String::new(),
+        decision_date: None,
+        founded_on: None,
+        notes: String::new(),
+        group_ids: groups.to_vec(),
+    }
+}
+
+fn member(
+    ward: i64,
+    name: &str,
+    team: Option<i64>,
+    role: Option<TeamRole>,
+    citizen: Option<&str>,
+) -> PersonInput {
+    PersonInput {
+        ward_id: ward,
+        kind: if team.is_some() {
+            PersonKind::TeamMember
+        } else {
+            PersonKind::Officer
+        },
+        team_id: team,
+        team_role: role,
+        force_id: None,
+        full_name: Name::parse(name).unwrap(),
+        phone: Some(Phone::parse("0912345678").unwrap()),
+        birth_date: None,
+        citizen_id: citizen.map(|c| CitizenId::parse(c).unwrap()),
+        address: String::new(),
+        group_id: None,
+        rank_title: String::new(),
+        training: String::new(),
+        equipment: String::new(),
+        joined_on: None,
+        notes: String::new(),
+    }
+}
+
+/// A ward with two residential groups.
+struct Ward {
+    ward: Unit,
+    groups: [Unit; 2],
+}
+
+async fn ward(store: &Arc<dyn Store>, code: &str) -> Ward {
+    let ward = store
+        .create_unit(
+            SYSTEM,
+            unit_input(UnitKind::Ward, code, &format!("Phường {code}"), None),
+        )
+        .await
+        .expect("ward");
+    assert_eq!(ward.ward_id, Some(ward.id), "a ward owns itself");
+    let mut groups = Vec::new();
+    for n in 1..=2 {
+        let g = store
+            .create_unit(
+                SYSTEM,
+                unit_input(
+                    UnitKind::Group,
+                    &format!("{code}-tdp-{n}"),
+                    &format!("Tổ dân phố số {n}"),
+                    Some(ward.id),
+                ),
+            )
+            .await
+            .expect("group");
+        assert_eq!(g.ward_id, Some(ward.id), "a group belongs to its ward");
+        groups.push(g);
+    }
+    Ward {
+        ward,
+        groups: groups.try_into().unwrap(),
+    }
+}
+
+#[track_caller]
+fn assert_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, name: &str) {
+    match r {
+        Err(StoreError::Conflict(n)) => assert_eq!(n, name),
+        other => panic!("expected Conflict({name}), got {other:?}"),
+    }
+}
+
+async fn audit_len(store: &Arc<dyn Store>) -> usize {
+    store
+        .audit_trail(None, None, 1_000_000)
+        .await
+        .unwrap()
+        .len()
+}
+
+async fn unique_constraints_have_one_name(app: TestApp) {
+    let s = &app.store;
+    let w = ward(s, "phuong-a").await;
+    let other = ward(s, "phuong-b").await;
+    let wid = w.ward.id;
+    let audit = audit_len(s).await;
+
+    assert_conflict(
+        s.create_unit(SYSTEM, unit_input(UnitKind::Ward, "phuong-a", "Khác", None))
+            .await,
+        "units_code_key",
+    );
+
+    s.create_site(SYSTEM, site_input(wid, SiteKind::Market, "Chợ A"))
+        .await
+        .unwrap();
+    assert_conflict(
+        s.create_site(SYSTEM, site_input(wid, SiteKind::School, "Chợ A"))
+            .await,
+        "sites_ward_id_name_key",
+    );
+    s.create_site(SYSTEM, site_input(other.ward.id, SiteKind::Market, "Chợ A"))
+        .await
+        .expect("the same name in another ward");
+
+    let t1 = s
+        .create_team(SYSTEM, team_input(wid, "Tổ 1", &[w.groups[0].id]))
+        .await
+        .unwrap();
+    assert_conflict(
+        s.create_team(SYSTEM, team_input(wid, "Tổ 1", &[w.groups[1].id]))
+            .await,
+        "teams_ward_id_name_key",
+    );
+    assert_conflict(
+        s.create_team(SYSTEM, team_input(wid, "Tổ 2", &[w.groups[0].id]))
+            .await,
+        "team_groups_group_id_key",
+    );
+
+    let force = ForceInput {
+        ward_id: wid,
+        kind: ForceKind::Veterans,
+        name: Name::parse("Hội Cựu chiến binh").unwrap(),
+        founded_on: None,
+        notes: String::new(),
+    };
+    s.create_force(SYSTEM, force.clone()).await.unwrap();
+    assert_conflict(
+        s.create_force(SYSTEM, force).await,
+        "partner_forces_ward_id_name_key",
+    );
+
+    // One leader and one deputy per team; any number of members.
+    s.create_person(
+        SYSTEM,
+        member(wid, "Trưởng Một", Some(t1.id), Some(TeamRole::Leader), None),
+    )
+    .await
+    .unwrap();
+    assert_conflict(
+        s.create_person(
+            SYSTEM,
+            member(wid, "Trưởng Hai", Some(t1.id), Some(TeamRole::Leader), None),
+        )
+        .await,
+        "people_team_id_team_role_key",
+    );
+    for n in 1..=3 {
+        s.create_person(
+            SYSTEM,
+            member(
+                wid,
+                &format!("Tổ viên {n}"),
+                Some(t1.id),
+                Some(TeamRole::Member),
+                None,
+            ),
+        )
+        .await
+        .expect("members are many");
+    }
+
+    s.create_person(
+        SYSTEM,
+        member(wid, "Có CCCD", None, None, Some("031200001234")),
+    )
+    .await
+    .unwrap();
+    assert_conflict(
+        s.create_person(
+            SYSTEM,
+            member(
+                other.ward.id,
+                "Trùng CCCD",
+                None,
+                None,
+                Some("031200001234"),
+            ),
+        )
+        .await,
+        "people_citizen_id_key",
+    );
+
+    let user = NewUser {
+        username: "trung.ten".into(),
+        display_name: String::new(),
+        password_hash: "x".into(),
+        role: Role::Officer,
+        ward_id: Some(wid),
+        group_id: None,
+        person_id: None,
+    };
+    s.create_user(SYSTEM, user.clone()).await.unwrap();
+    assert_conflict(s.create_user(SYSTEM, user).await, "users_username_key");
+
+    // Updates are checked too.
+    let b = s
+        .create_site(SYSTEM, site_input(wid, SiteKind::Market, "Chợ B"))
+        .await
+        .unwrap();
+    assert_conflict(
+        s.update_site(SYSTEM, b.id, site_input(wid, SiteKind::Market, "Chợ A"))
+            .await,
+        "sites_ward_id_name_key",
+    );
+    assert_eq!(s.site(b.id).await.unwrap().unwrap().name, "Chợ B");
+
+    // Every write that succeeded is audited once; the refused ones not at all.
+    // Chợ A twice (two wards), Tổ 1, the force, the leader, 3 members, the person
+    // with a citizen ID, the user, Chợ B.
+    assert_eq!(audit_len(s).await, audit + 11);
+}
+
+async fn references_are_checked(app: TestApp) {
+    let s = &app.store;
+    let w = ward(s, "phuong-a").await;
+    let other = ward(s, "phuong-b").await;
+    let audit = audit_len(s).await;
+    // A team cannot cover another ward's group.
+    assert!(matches!(
+        s.create_team(
+            SYSTEM,
+            team_input(w.ward.id, "Tổ lạ", &[other.groups[0].id])
+        )
+        .await,
+        Err(StoreError::Reference)
+    ));
+    assert!(s.teams(w.ward.id, true).await.unwrap().is_empty());
+    // A person in a team that does not exist.
+    assert!(matches!(
+        s.create_person(
+            SYSTEM,
+            member(
+                w.ward.id,
+                "Không tổ",
+                Some(999_999),
+                Some(TeamRole::Member),
+                None
+            )
+        )
+        .await,
+        Err(StoreError::Reference)
+    ));
+    // A unit under a parent that does not exist.
+    assert!(matches!(
+        s.create_unit(
+            SYSTEM,
+            unit_input(UnitKind::Group, "mo-coi", "Tổ mồ côi", Some(999_999))
+        )
+        .await,
+        Err(StoreError::Reference)
+    ));
+    assert!(matches!(
+        s.update_site(
+            SYSTEM,
+            999_999,
+            site_input(w.ward.id, SiteKind::Other, "Không có")
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(audit_len(s).await, audit, "refused writes leave no audit");
+}
+
+async fn apply_is_all_or_nothing(app: TestApp) {
+    let s = &app.store;
+    let w = ward(s, "phuong-a").await;
+    let wid = w.ward.id;
+    let existing = s
+        .create_site(SYSTEM, site_input(wid, SiteKind::Market, "Có sẵn"))
+        .await
+        .unwrap();
+    let all = SiteFilter {
+        include_archived: true,
+        ..Default::default()
+    };
+    let sites = s.sites(wid, &all).await.unwrap().len();
+    let audit = audit_len(s).await;
+
+    let batch = [
+        Write::Site(None, site_input(wid, SiteKind::Other, "Mới 1")),
+        Write::Site(None, site_input(wid, SiteKind::Other, "Mới 2")),
+        Write::Site(None, site_input(wid, SiteKind::Other, "Có sẵn")),
+        Write::Site(None, site_input(wid, SiteKind::Other, "Mới 3")),
+    ];
+    let err = s
+        .apply(SYSTEM, &batch)
+        .await
+        .expect_err("the third conflicts");
+    assert_eq!(err.index, 2);
+    assert!(
+        matches!(&err.error, StoreError::Conflict(n) if n == "sites_ward_id_name_key"),
+        "{:?}",
+        err.error
+    );
+    assert_eq!(s.sites(wid, &all).await.unwrap().len(), sites);
+    assert_eq!(audit_len(s).await, audit, "nothing of the batch is audited");
+
+    // Mixed writes, the conflict inside the batch itself; an update rolled back too.
+    let mut renamed = site_input(wid, SiteKind::Market, "Đổi tên");
+    renamed.notes = "đã sửa".into();
+    let batch = [
+        Write::Unit(
+            None,
+            unit_input(
+                UnitKind::Group,
+                "phuong-a-tdp-3",
+                "Tổ dân phố số 3",
+                Some(wid),
+            ),
+        ),
+        Write::Site(Some(existing.id), renamed.clone()),
+        Write::Team(None, team_input(wid, "Tổ 1", &[w.groups[0].id])),
+        Write::Team(None, team_input(wid, "Tổ 2", &[w.groups[0].id])),
+    ];
+    let err = s
+        .apply(SYSTEM, &batch)
+        .await
+        .expect_err("group covered twice");
+    assert_eq!(err.index, 3);
+    assert!(
+        matches!(&err.error, StoreError::Conflict(n) if n == "team_groups_group_id_key"),
+        "{:?}",
+        err.error
+    );
+    assert!(s.unit_by_code("phuong-a-tdp-3").await.unwrap().is_none());
+    assert_eq!(s.site(existing.id).await.unwrap().unwrap().name, "Có sẵn");
+    assert!(s.teams(wid, true).await.unwrap().is_empty());
+    assert_eq!(audit_len(s).await, audit);
+
+    // An update of a record that does not exist fails at its own index.
+    let err = s
+        .apply(
+            SYSTEM,
+            &[
+                Write::Site(None, site_input(wid, SiteKind::Other, "Mới 4")),
+                Write::Site(Some(999_999), site_input(wid, SiteKind::Other, "Mới 5")),
+            ],
+        )
+        .await
+        .expect_err("no such site");
+    assert_eq!(err.index, 1);
+    assert!(matches!(err.error, StoreError::NotFound), "{:?}", err.error);
+
+    // The same batch without the conflict: everything, audited once each.
+    let batch = [
+        batch[0].clone(),
+        batch[1].clone(),
+        batch[2].clone(),
+        Write::Site(None, site_input(wid, SiteKind::Other, "Mới 1")),
+    ];
+    assert_eq!(s.apply(SYSTEM, &batch).await.expect("applies"), 4);
+    assert!(s.unit_by_code("phuong-a-tdp-3").await.unwrap().is_some());
+    let site = s.site(existing.id).await.unwrap().unwrap();
+    assert_eq!(
+        (site.name.as_str(), site.notes.as_str()),
+        ("Đổi tên", "đã sửa")
+    );
+    assert_eq!(s.teams(wid, false).await.unwrap().len(), 1);
+    assert_eq!(s.sites(wid, &all).await.unwrap().len(), sites + 1);
+    assert_eq!(audit_len(s).await, audit + 4);
+    assert_eq!(s.apply(SYSTEM, &[]).await.expect("empty batch"), 0);
+}
+
+async fn archive_and_restore_are_audited(app: TestApp) {
+    let s = &app.store;
+    let w = ward(s, "phuong-a").await;
+    let wid = w.ward.id;
+    let user = s
+        .create_user(
+            SYSTEM,
+            NewUser {
+                username: "can.bo".into(),
+                display_name: String::new(),
+                password_hash: "x".into(),
+                role: Role::Officer,
+                ward_id: Some(wid),
+                group_id: None,
+                person_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let officer = Actor {
+        user_id: Some(user.id),
+    };
+    let site = s
+        .create_site(officer, site_input(wid, SiteKind::Market, "Chợ Lưu"))
+        .await
+        .unwrap();
+    let team = s
+        .create_team(officer, team_input(wid, "Tổ Lưu", &[w.groups[0].id]))
+        .await
+        .unwrap();
+    let person = s
+        .create_person(
+            officer,
+            member(
+                wid,
+                "Người Lưu",
+                Some(team.id),
+                Some(TeamRole::Member),
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+
+    let last = |entity: &'static str, id: i64| {
+        let s = s.clone();
+        async move {
+            s.audit_trail(Some(wid), Some((entity, id)), 100)
+                .await
+                .unwrap()
+        }
+    };
+    let created = last("site", site.id).await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].action, "create");
+    assert_eq!(created[0].username.as_deref(), Some("can.bo"));
+    assert_eq!(created[0].user_id, Some(user.id));
+
+    // Sites.
+    s.set_site_archived(officer, site.id, true).await.unwrap();
+    let trail = last("site", site.id).await;
+    assert_eq!(trail.len(), 2);
+    assert_eq!(trail[0].action, "archive", "newest first");
+    assert_eq!(trail[0].username.as_deref(), Some("can.bo"));
+    assert!(trail[0].id > trail[1].id);
+    assert!(
+        s.sites(wid, &SiteFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let archived = s
+        .sites(
+            wid,
+            &SiteFilter {
+                include_archived: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(archived.len(), 1);
+    assert!(archived[0].archived_at.is_some());
+    s.set_site_archived(SYSTEM, site.id, false).await.unwrap();
+    let trail = last("site", site.id).await;
+    assert_eq!(trail[0].action, "restore");
+    assert_eq!(trail[0].user_id, None);
+    assert_eq!(s.sites(wid, &SiteFilter::default()).await.unwrap().len(), 1);
+
+    // Teams.
+    s.set_team_archived(officer, team.id, true).await.unwrap();
+    assert_eq!(last("team", team.id).await[0].action, "archive");
+    assert!(s.teams(wid, false).await.unwrap().is_empty());
+    assert_eq!(s.teams(wid, true).await.unwrap().len(), 1);
+    s.set_team_archived(officer, team.id, false).await.unwrap();
+    assert_eq!(last("team", team.id).await[0].action, "restore");
+    assert_eq!(s.teams(wid, false).await.unwrap().len(), 1);
+
+    // People.
+    s.set_person_archived(officer, person.id, true)
+        .await
+        .unwrap();
+    assert_eq!(last("person", person.id).await[0].action, "archive");
+    assert!(
+        s.people(wid, &PeopleFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = PeopleFilter {
+        include_archived: true,
+        ..Default::default()
+    };
+    assert_eq!(s.people(wid, &all).await.unwrap().len(), 1);
+    s.set_person_archived(officer, person.id, false)
+        .await
+        .unwrap();
+    assert_eq!(last("person", person.id).await[0].action, "restore");
+
+    // Units: an archived group no longer counts in the ward.
+    let groups = |s: Arc<dyn Store>| async move {
+        s.wards()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.id == wid)
+            .unwrap()
+            .groups
+    };
+    assert_eq!(groups(s.clone()).await, 2);
+    s.set_unit_archived(officer, w.groups[1].id, true)
+        .await
+        .unwrap();
+    assert_eq!(last("unit", w.groups[1].id).await[0].action, "archive");
+    assert_eq!(groups(s.clone()).await, 1);
+    s.set_unit_archived(officer, w.groups[1].id, false)
+        .await
+        .unwrap();
+    assert_eq!(groups(s.clone()).await, 2);
+
+    // Nothing to archive.
+    assert!(matches!(
+        s.set_site_archived(officer, 999_999, true).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Views of personal data.
+    s.record_view(officer, wid, "person", person.id, "citizen_id")
+        .await
+        .unwrap();
+    let v = &last("person", person.id).await[0];
+    assert_eq!(
+        (v.action.as_str(), v.detail.as_str(), v.ward_id),
+        ("view", "citizen_id", Some(wid))
+    );
+
+    // The limit keeps the newest.
+    let two = s.audit_trail(Some(wid), None, 2).await.unwrap();
+    assert_eq!(two.len(), 2);
+    assert_eq!(two[0].action, "view");
+}
+
+async fn sites_filter_with_folded_terms(app: TestApp) {
+    let s = &app.store;
+    let w = ward(s, "phuong-a").await;
+    let wid = w.ward.id;
+    let mut block = site_input(
+        wid,
+        SiteKind::CollectiveHousing,
+        "Khu tập thể Đồng Tâm - Nhà A1",
+    );
+    block.group_id = Some(w.groups[0].id);
+    let block = s.create_site(SYSTEM, block).await.unwrap();
+    let mut market = site_input(wid, SiteKind::Market, "Chợ Hàng");
+    market.address = "Đường Chợ Hàng".into();
+    market.notes = "Họp phiên sáng Chủ nhật, gần cổng trường".into();
+    let market = s.create_site(SYSTEM, market).await.unwrap();
+    let lodging = s
+        .create_site(
+            SYSTEM,
+            site_input(wid, SiteKind::Lodging, "Nhà nghỉ 500 phòng"),
+        )
+        .await
+        .unwrap();
+    let other = ward(s, "phuong-b").await;
+    s.create_site(
+        SYSTEM,
+        site_input(other.ward.id, SiteKind::Market, "Chợ Đồng Tâm"),
+    )
+    .await
+    .unwrap();
+
+    let find = |terms: &[&str]| {
+        let s = s.clone();
+        let filter = SiteFilter {
+            terms: terms.iter().map(|t| t.to_string()).collect(),
+            ..Default::default()
+        };
+        async move {
+            let mut ids: Vec<i64> = s
+                .sites(wid, &filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|x| x.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(find(&["dong", "tam"]).await, [block.id]);
+    assert_eq!(find(&["tam", "dong"]).await, [block.id]);
+    assert_eq!(find(&["cho", "hang"]).await, [market.id]);
+    // The address, the kind's label and the notes are searched too.
+    assert_eq!(find(&["duong"]).await, [market.id]);
+    assert_eq!(find(&["cong", "truong"]).await, [market.id]);
+    assert_eq!(find(&["nha", "nghi"]).await, [lodging.id]);
+    assert_eq!(find(&["dong", "hang"]).await, Vec::<i64>::new());
+    assert_eq!(find(&[]).await.len(), 3, "no terms: the whole ward");
+    // Wildcards in a term are matched literally on both engines.
+    assert_eq!(find(&["5_0"]).await, Vec::<i64>::new());
+    assert_eq!(find(&["%"]).await, Vec::<i64>::new());
+    assert_eq!(find(&["500"]).await, [lodging.id]);
+
+    let by_kind = s
+        .sites(
+            wid,
+            &SiteFilter {
+                kind: Some(SiteKind::Market),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        by_kind.iter().map(|x| x.id).collect::<Vec<_>>(),
+        [market.id]
+    );
+    let by_group = s
+        .sites(
+            wid,
+            &SiteFilter {
+                group_id: Some(w.groups[0].id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        by_group.iter().map(|x| x.id).collect::<Vec<_>>(),
+        [block.id]
+    );
+
+    // Archived sites only when asked for.
+    s.set_site_archived(SYSTEM, block.id, true).await.unwrap();
+    assert_eq!(find(&["dong", "tam"]).await, Vec::<i64>::new());
+    let with_archived = s
+        .sites(
+            wid,
+            &SiteFilter {
+                terms: vec!["dong".into()],
+                include_archived: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(with_archived.len(), 1);
+
+    // The cross-registry search: people only when asked for.
+    s.create_person(SYSTEM, member(wid, "Đồng Văn Hàng", None, None, None))
+        .await
+        .unwrap();
+    let terms = vec!["hang".to_string()];
+    let hits = s.search(Some(wid), &terms, false, 100).await.unwrap();
+    assert!(hits.iter().all(|h| h.entity != "person"), "{hits:?}");
+    assert!(hits.iter().any(|h| h.entity == "site" && h.id == market.id));
+    let hits = s.search(Some(wid), &terms, true, 100).await.unwrap();
+    assert!(
+        hits.iter()
+            .any(|h| h.entity == "person" && h.title == "Đồng Văn Hàng"),
+        "{hits:?}"
+    );
+    // Across wards when no ward is given; the limit holds.
+    let everywhere = s
+        .search(None, &["dong".to_string()], false, 100)
+        .await
+        .unwrap();
+    assert!(everywhere.iter().any(|h| h.title == "Chợ Đồng Tâm"));
+    let one = s
+        .search(None, &["phuong".to_string()], false, 1)
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+}
