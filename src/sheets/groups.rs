@@ -144,6 +144,9 @@ pub(super) fn plan(
         let notes = r.keep(&[Col::Notes], existing.map(|u| u.notes.clone()), |r| {
             r.free_text(Col::Notes)
         });
+        if let Err(e) = crate::territory::service::check_unit_figures(households, residents) {
+            r.fail(Col::Residents, e.0);
+        }
         tick(progress, i + 1, total);
         let (Some(name), Some(code), true) = (name, code, r.ok()) else {
             errors.append(&mut r.errors);

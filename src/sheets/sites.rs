@@ -123,6 +123,16 @@ pub(super) fn plan(
         let in_use_since = r.keep(&[Col::InUseSince], existing.map(|s| s.in_use_since), |r| {
             r.year(Col::InUseSince)
         });
+        if let Err((field, e)) =
+            crate::territory::service::check_site_figures(floors, residents, foreign_residents)
+        {
+            let col = if field == "floors" {
+                Col::Floors
+            } else {
+                Col::ForeignResidents
+            };
+            r.fail(col, e.0);
+        }
         tick(progress, i + 1, total);
         let (Some(name), Some(kind), true) = (name, kind, r.ok()) else {
             errors.append(&mut r.errors);

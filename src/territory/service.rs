@@ -98,6 +98,40 @@ fn parse_year(s: &str) -> Result<Option<i64>, domain::Invalid> {
     }
 }
 
+/// A group's or ward's figures must agree: never fewer residents than households.
+pub fn check_unit_figures(
+    households: Option<i64>,
+    residents: Option<i64>,
+) -> Result<(), domain::Invalid> {
+    match (households, residents) {
+        (Some(h), Some(r)) if r < h => Err(domain::Invalid("Số nhân khẩu không thể ít hơn số hộ.")),
+        _ => Ok(()),
+    }
+}
+
+/// Which field of a site's figures is implausible, and why.
+pub fn check_site_figures(
+    floors: Option<i64>,
+    residents: Option<i64>,
+    foreign_residents: Option<i64>,
+) -> Result<(), (&'static str, domain::Invalid)> {
+    if let (Some(f), Some(r)) = (foreign_residents, residents)
+        && f > r
+    {
+        return Err((
+            "foreign_residents",
+            domain::Invalid("Số người nước ngoài không thể nhiều hơn số nhân khẩu."),
+        ));
+    }
+    if floors.is_some_and(|f| f > 200) {
+        return Err((
+            "floors",
+            domain::Invalid("Số tầng không hợp lý (tối đa 200)."),
+        ));
+    }
+    Ok(())
+}
+
 /// Check a unit form; `parent` is the resolved parent unit.
 pub fn parse_unit(form: &UnitForm, parent: Option<&Unit>) -> Result<UnitInput, AppError> {
     let mut c = Checker::default();
@@ -145,10 +179,8 @@ pub fn parse_unit(form: &UnitForm, parent: Option<&Unit>) -> Result<UnitInput, A
             "Số dân tăng thêm mỗi thành viên phải lớn hơn 0.",
         );
     }
-    if let (Some(h), Some(r)) = (households, residents)
-        && r < h
-    {
-        c.fail("residents", "Số nhân khẩu không thể ít hơn số hộ.");
+    if let Err(e) = check_unit_figures(households, residents) {
+        c.fail("residents", e.0);
     }
     if let Some(kind) = kind {
         let parent_kind = parent.map(Unit::kind);
@@ -290,16 +322,8 @@ pub fn parse_site(form: &SiteForm, ward: &Unit, groups: &[Unit]) -> Result<SiteI
     let in_use_since = c
         .check("in_use_since", parse_year(&form.in_use_since))
         .flatten();
-    if let (Some(f), Some(r)) = (foreign_residents, residents)
-        && f > r
-    {
-        c.fail(
-            "foreign_residents",
-            "Số người nước ngoài không thể nhiều hơn số nhân khẩu.",
-        );
-    }
-    if floors.is_some_and(|f| f > 200) {
-        c.fail("floors", "Số tầng không hợp lý (tối đa 200).");
+    if let Err((field, e)) = check_site_figures(floors, residents, foreign_residents) {
+        c.fail(field, e.0);
     }
     let position = c
         .check("lat", LatLon::parse_pair(&form.lat, &form.lon))

@@ -10,6 +10,7 @@ mod accounts;
 mod backup;
 mod cli;
 mod demo;
+mod exchange;
 mod health;
 mod search;
 mod store_conformance;
