@@ -13,7 +13,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::http::limit::RateLimit;
 use crate::http::{assets, error::AppError, error::render_errors, health, openapi, pages};
+use crate::live::Live;
+use crate::reports::captcha::Captcha;
+use crate::reports::intake::Intake;
 use crate::store::Store;
 
 /// Bodies larger than this are refused before any handler runs (imports are the largest).
@@ -24,6 +28,13 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub metrics: Arc<health::Metrics>,
+    /// Durable report intake with group commit.
+    pub intake: Intake,
+    /// Live updates to open pages, across nodes.
+    pub live: Arc<Live>,
+    pub captcha: Arc<Captcha>,
+    /// Anonymous reports per client address.
+    pub report_limit: Arc<RateLimit>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -42,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::territory::router())
         .merge(crate::forces::router())
         .merge(crate::sheets::web::router())
+        .merge(crate::reports::router())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), health::track))
@@ -74,7 +86,20 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        // Links sent outside name the port actually bound (port 0 in tests).
+        let mut config = config;
+        config.listen = listener.local_addr()?;
+        let key = store
+            .setting_or_init("captcha_key", &crate::http::ctx::random_token())
+            .await?;
         let state = AppState {
+            intake: Intake::start(store.clone()),
+            live: Live::start(store.clone()).await?,
+            captcha: Arc::new(Captcha::new(key.as_bytes())),
+            report_limit: Arc::new(RateLimit::new(
+                config.anonymous_reports_per_hour,
+                std::time::Duration::from_secs(3600),
+            )),
             store: store.clone(),
             config: Arc::new(config),
             metrics: Arc::new(health::Metrics::default()),

@@ -19,6 +19,12 @@ pub struct Config {
     /// Send cookies with `Secure` (behind HTTPS).
     pub cookie_secure: bool,
     pub session_hours: i64,
+    /// The address people reach the service at (links in CAP messages, Open311).
+    pub public_url: Option<String>,
+    /// Take the client address from X-Forwarded-For (behind a trusted proxy).
+    pub trust_proxy: bool,
+    /// Anonymous reports one address may file in an hour.
+    pub anonymous_reports_per_hour: usize,
 }
 
 impl Config {
@@ -30,6 +36,17 @@ impl Config {
             tile_url: DEFAULT_TILE_URL.to_string(),
             cookie_secure: false,
             session_hours: 12,
+            public_url: None,
+            trust_proxy: false,
+            anonymous_reports_per_hour: 10,
+        }
+    }
+
+    /// The service's own address for links sent outside (no trailing slash).
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
         }
     }
 
@@ -62,6 +79,12 @@ impl fmt::Debug for Config {
             .field("tile_url", &self.tile_url)
             .field("cookie_secure", &self.cookie_secure)
             .field("session_hours", &self.session_hours)
+            .field("public_url", &self.public_url)
+            .field("trust_proxy", &self.trust_proxy)
+            .field(
+                "anonymous_reports_per_hour",
+                &self.anonymous_reports_per_hour,
+            )
             .finish()
     }
 }

@@ -48,6 +48,12 @@ fn tables() -> &'static [Texts] {
         crate::sheets::TEXTS,
         crate::sheets::web::WEB_TEXTS,
         crate::demo::TEXTS,
+        crate::reports::TEXTS,
+        crate::reports::captcha::TEXTS,
+        crate::reports::photos::TEXTS,
+        crate::reports::service::TEXTS,
+        crate::reports::api::TEXTS,
+        crate::reports::pages::TEXTS,
     ]
 }
 

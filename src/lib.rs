@@ -14,6 +14,8 @@ pub mod domain;
 pub mod forces;
 pub mod http;
 pub mod i18n;
+pub mod live;
+pub mod reports;
 pub mod sheets;
 pub mod store;
 pub mod territory;

@@ -5,5 +5,6 @@ pub mod ctx;
 pub mod error;
 pub mod form;
 pub mod health;
+pub mod limit;
 pub mod openapi;
 pub mod pages;

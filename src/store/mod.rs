@@ -8,8 +8,10 @@
 pub mod accounts;
 pub mod forces;
 pub mod postgres;
+pub mod reports;
 pub mod sqlite;
 pub mod territory;
+pub mod warnings;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +22,9 @@ use serde::Serialize;
 
 pub use accounts::AccountStore;
 pub use forces::ForcesStore;
+pub use reports::ReportStore;
 pub use territory::TerritoryStore;
+pub use warnings::WarningStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -95,7 +99,9 @@ pub struct AuditEntry {
 }
 
 #[async_trait]
-pub trait Store: AccountStore + TerritoryStore + ForcesStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + TerritoryStore + ForcesStore + ReportStore + WarningStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
     /// Bring the schema up to date.
     async fn migrate(&self) -> StoreResult<()>;
@@ -121,6 +127,13 @@ pub trait Store: AccountStore + TerritoryStore + ForcesStore + Send + Sync + 'st
         entity_id: i64,
         detail: &str,
     ) -> StoreResult<()>;
+    /// Tell every node of the deployment that something was published (PostgreSQL
+    /// NOTIFY); with SQLite there is one node and nothing to do.
+    async fn notify(&self, payload: &str) -> StoreResult<()>;
+    /// Other nodes' notifications, when the engine carries them (PostgreSQL LISTEN).
+    async fn listen(
+        &self,
+    ) -> StoreResult<Option<futures_util::stream::BoxStream<'static, StoreResult<String>>>>;
     /// Apply every write or none of them.
     async fn apply(&self, actor: Actor, writes: &[Write]) -> Result<usize, BatchError>;
     async fn close(&self);
@@ -162,6 +175,9 @@ macro_rules! in_tx {
     }};
 }
 pub(crate) use in_tx;
+
+/// The channel nodes notify each other on.
+pub const LIVE_CHANNEL: &str = "wardwatch_live";
 
 /// Statements shared by every capability's portable implementation.
 macro_rules! impl_common {

@@ -10,7 +10,7 @@ use sqlx::postgres::PgPoolOptions;
 use super::{
     Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
-    territory::impl_territory_store,
+    reports::impl_report_store, territory::impl_territory_store, warnings::impl_warning_store,
 };
 
 pub struct PgStore {
@@ -59,6 +59,8 @@ impl_common!(PgStore, sqlx::Postgres);
 impl_account_store!(PgStore, sqlx::Postgres);
 impl_territory_store!(PgStore, sqlx::Postgres);
 impl_forces_store!(PgStore, sqlx::Postgres);
+impl_report_store!(PgStore, sqlx::Postgres);
+impl_warning_store!(PgStore, sqlx::Postgres);
 impl_batch!(PgStore);
 
 #[async_trait]
@@ -140,6 +142,34 @@ impl Store for PgStore {
     ) -> StoreResult<()> {
         self.record_view_common(actor, ward_id, entity, entity_id, detail)
             .await
+    }
+
+    async fn notify(&self, payload: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(super::LIVE_CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn listen(
+        &self,
+    ) -> StoreResult<Option<futures_util::stream::BoxStream<'static, StoreResult<String>>>> {
+        use futures_util::StreamExt;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        listener
+            .listen(super::LIVE_CHANNEL)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        let stream = listener.into_stream().map(|n| {
+            n.map(|n| n.payload().to_string())
+                .map_err(StoreError::from_sqlx)
+        });
+        Ok(Some(stream.boxed()))
     }
 
     async fn apply(&self, actor: Actor, writes: &[Write]) -> Result<usize, BatchError> {

@@ -11,7 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use super::{
     Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
-    territory::impl_territory_store,
+    reports::impl_report_store, territory::impl_territory_store, warnings::impl_warning_store,
 };
 
 pub struct SqliteStore {
@@ -41,6 +41,8 @@ impl_common!(SqliteStore, sqlx::Sqlite);
 impl_account_store!(SqliteStore, sqlx::Sqlite);
 impl_territory_store!(SqliteStore, sqlx::Sqlite);
 impl_forces_store!(SqliteStore, sqlx::Sqlite);
+impl_report_store!(SqliteStore, sqlx::Sqlite);
+impl_warning_store!(SqliteStore, sqlx::Sqlite);
 impl_batch!(SqliteStore);
 
 #[async_trait]
@@ -159,6 +161,16 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         self.record_view_common(actor, ward_id, entity, entity_id, detail)
             .await
+    }
+
+    async fn notify(&self, _payload: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn listen(
+        &self,
+    ) -> StoreResult<Option<futures_util::stream::BoxStream<'static, StoreResult<String>>>> {
+        Ok(None)
     }
 
     async fn apply(&self, actor: Actor, writes: &[Write]) -> Result<usize, BatchError> {

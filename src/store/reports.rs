@@ -1,0 +1,556 @@
+//! Community reports: intake (in batches, so that concurrent submissions share one
+//! durable commit), triage with a kept history, merges, photos, API keys and settings.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Actor, StoreResult};
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Report {
+    pub id: i64,
+    pub ward_id: i64,
+    pub tracking_code: String,
+    pub category: String,
+    pub description: String,
+    #[serde(skip)]
+    pub search_folded: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub place_unknown: bool,
+    pub group_id: Option<i64>,
+    pub site_id: Option<i64>,
+    pub address: String,
+    pub status: String,
+    pub priority: i64,
+    pub merged_into: Option<i64>,
+    pub assigned_user_id: Option<i64>,
+    pub assigned_team_id: Option<i64>,
+    pub incident_id: Option<i64>,
+    pub anonymous: bool,
+    pub reporter_name: String,
+    pub reporter_phone: String,
+    pub reporter_email: String,
+    pub reporter_user_id: Option<i64>,
+    pub source: String,
+    pub service_code: Option<String>,
+    pub api_key_id: Option<i64>,
+    #[serde(skip)]
+    pub client_key: Option<String>,
+    pub public_answer: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A checked new report, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub ward_id: i64,
+    pub tracking_code: String,
+    pub category: String,
+    pub description: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub place_unknown: bool,
+    pub group_id: Option<i64>,
+    pub site_id: Option<i64>,
+    pub address: String,
+    pub priority: i64,
+    pub anonymous: bool,
+    pub reporter_name: String,
+    pub reporter_phone: String,
+    pub reporter_email: String,
+    pub reporter_user_id: Option<i64>,
+    pub source: String,
+    pub service_code: Option<String>,
+    pub api_key_id: Option<i64>,
+    pub client_key: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct ReportEvent {
+    pub id: i64,
+    pub report_id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: String,
+    pub public: bool,
+}
+
+/// A change an officer makes: any of status, assignment, answer, with a note.
+#[derive(Debug, Clone, Default)]
+pub struct ReportChange {
+    pub status: Option<String>,
+    pub assigned_user_id: Option<Option<i64>>,
+    pub assigned_team_id: Option<Option<i64>>,
+    pub public_answer: Option<String>,
+    pub incident_id: Option<Option<i64>>,
+    pub note: String,
+    /// Whether the reporter sees this step (and its note).
+    pub public: bool,
+    pub kind: &'static str,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    pub statuses: Vec<String>,
+    pub category: Option<String>,
+    pub group_id: Option<i64>,
+    pub since: Option<DateTime<Utc>>,
+    pub terms: Vec<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Photo {
+    pub id: i64,
+    pub report_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: i64,
+    pub ward_id: i64,
+    pub name: String,
+    pub key_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Store a batch of reports in one transaction (one durable commit for all). A report
+    /// whose client key was seen before answers the stored one instead of a new one.
+    async fn insert_reports(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>>;
+    async fn report(&self, id: i64) -> StoreResult<Option<Report>>;
+    async fn report_by_tracking(&self, code: &str) -> StoreResult<Option<Report>>;
+    async fn reports(&self, ward_id: i64, filter: &ReportFilter) -> StoreResult<Vec<Report>>;
+    async fn report_events(&self, report_id: i64) -> StoreResult<Vec<ReportEvent>>;
+    /// Reports of every ward created after `after_id`, oldest first (live catch-up).
+    async fn reports_after(&self, after_id: i64, limit: i64) -> StoreResult<Vec<Report>>;
+    /// The newest report id and warning event id, where live updates start.
+    async fn live_marks(&self) -> StoreResult<(i64, i64)>;
+    /// Apply a change and keep it in the report's history, in one transaction.
+    async fn change_report(
+        &self,
+        actor: Actor,
+        id: i64,
+        change: ReportChange,
+    ) -> StoreResult<Report>;
+    /// Merge `from` into `into`: `from` keeps its reporter and photos and points at `into`.
+    async fn merge_report(
+        &self,
+        actor: Actor,
+        from: i64,
+        into: i64,
+        note: &str,
+    ) -> StoreResult<Report>;
+    async fn add_photo(&self, report_id: i64, photo: &Photo) -> StoreResult<Photo>;
+    /// Photos of a report and of every report merged into it.
+    async fn photos(&self, report_id: i64) -> StoreResult<Vec<Photo>>;
+    async fn photo(&self, id: i64) -> StoreResult<Option<Photo>>;
+
+    async fn create_api_key(
+        &self,
+        actor: Actor,
+        ward_id: i64,
+        name: &str,
+        key_hash: &str,
+    ) -> StoreResult<ApiKey>;
+    async fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+
+    /// A deployment-wide setting; `default` is stored (and answered) when there is none,
+    /// so that concurrent first readers agree.
+    async fn setting_or_init(&self, key: &str, default: &str) -> StoreResult<String>;
+}
+
+macro_rules! impl_report_store {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            #[allow(clippy::too_many_arguments)]
+            async fn report_event_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                report_id: i64,
+                user_id: Option<i64>,
+                kind: &str,
+                from_status: Option<&str>,
+                to_status: Option<&str>,
+                note: &str,
+                public: bool,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO report_events (report_id, at, user_id, kind, from_status, \
+                     to_status, note, public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(report_id)
+                .bind(chrono::Utc::now())
+                .bind(user_id)
+                .bind(kind)
+                .bind(from_status)
+                .bind(to_status)
+                .bind(note)
+                .bind(public)
+                .execute(&mut **tx)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::reports::ReportStore for $store {
+            async fn insert_reports(
+                &self,
+                batch: &[$crate::store::reports::NewReport],
+            ) -> $crate::store::StoreResult<Vec<$crate::store::reports::Report>> {
+                use $crate::store::StoreError;
+                $crate::store::in_tx!(self, tx => {
+                    let mut out = Vec::with_capacity(batch.len());
+                    for r in batch {
+                        if let Some(key) = &r.client_key {
+                            let seen: Option<$crate::store::reports::Report> =
+                                sqlx::query_as("SELECT * FROM reports WHERE client_key = $1")
+                                    .bind(key)
+                                    .fetch_optional(&mut *tx)
+                                    .await
+                                    .map_err(StoreError::from_sqlx)?;
+                            if let Some(seen) = seen {
+                                out.push(seen);
+                                continue;
+                            }
+                        }
+                        let now = chrono::Utc::now();
+                        let folded = $crate::text::fold(&format!("{} {} {}", r.tracking_code, r.description, r.address));
+                        let report: $crate::store::reports::Report = sqlx::query_as(
+                            "INSERT INTO reports (ward_id, tracking_code, category, description, \
+                             search_folded, occurred_at, lat, lon, place_unknown, group_id, site_id, \
+                             address, status, priority, anonymous, reporter_name, reporter_phone, \
+                             reporter_email, reporter_user_id, source, service_code, api_key_id, \
+                             client_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                             $8, $9, $10, $11, $12, 'new', $13, $14, $15, $16, $17, $18, $19, $20, \
+                             $21, $22, $23, $23) RETURNING *",
+                        )
+                        .bind(r.ward_id)
+                        .bind(&r.tracking_code)
+                        .bind(&r.category)
+                        .bind(&r.description)
+                        .bind(folded)
+                        .bind(r.occurred_at)
+                        .bind(r.lat)
+                        .bind(r.lon)
+                        .bind(r.place_unknown)
+                        .bind(r.group_id)
+                        .bind(r.site_id)
+                        .bind(&r.address)
+                        .bind(r.priority)
+                        .bind(r.anonymous)
+                        .bind(&r.reporter_name)
+                        .bind(&r.reporter_phone)
+                        .bind(&r.reporter_email)
+                        .bind(r.reporter_user_id)
+                        .bind(&r.source)
+                        .bind(&r.service_code)
+                        .bind(r.api_key_id)
+                        .bind(&r.client_key)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(StoreError::from_sqlx)?;
+                        Self::report_event_tx(&mut tx, report.id, r.reporter_user_id, "created", None, Some("new"), "", true).await?;
+                        out.push(report);
+                    }
+                    out
+                })
+            }
+
+            async fn report(
+                &self,
+                id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::reports::Report>> {
+                sqlx::query_as("SELECT * FROM reports WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn report_by_tracking(
+                &self,
+                code: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::reports::Report>> {
+                sqlx::query_as("SELECT * FROM reports WHERE tracking_code = $1")
+                    .bind(code)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn reports(
+                &self,
+                ward_id: i64,
+                filter: &$crate::store::reports::ReportFilter,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::reports::Report>> {
+                let statuses = if filter.statuses.is_empty() {
+                    String::new()
+                } else {
+                    let list: Vec<String> = (0..filter.statuses.len()).map(|i| format!("${}", 6 + i)).collect();
+                    format!(" AND status IN ({})", list.join(", "))
+                };
+                let terms = $crate::store::territory::like_clauses(
+                    "search_folded",
+                    &filter.terms,
+                    6 + filter.statuses.len(),
+                );
+                let sql = format!(
+                    "SELECT * FROM reports WHERE ward_id = $1 AND ($2 IS NULL OR category = $2) \
+                     AND ($3 IS NULL OR group_id = $3) AND ($4 IS NULL OR created_at >= $4){statuses}{terms} \
+                     ORDER BY priority, created_at DESC LIMIT $5"
+                );
+                let mut q = sqlx::query_as(&sql)
+                    .bind(ward_id)
+                    .bind(filter.category.as_deref())
+                    .bind(filter.group_id)
+                    .bind(filter.since)
+                    .bind(if filter.limit > 0 { filter.limit } else { 500 });
+                for s in &filter.statuses {
+                    q = q.bind(s.as_str());
+                }
+                for t in &filter.terms {
+                    q = q.bind($crate::text::like_pattern(t));
+                }
+                q.fetch_all(&self.pool).await.map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn reports_after(
+                &self,
+                after_id: i64,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::reports::Report>> {
+                sqlx::query_as("SELECT * FROM reports WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn live_marks(&self) -> $crate::store::StoreResult<(i64, i64)> {
+                let r: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM reports")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                let w: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM warning_events")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok((r, w))
+            }
+
+            async fn report_events(
+                &self,
+                report_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::reports::ReportEvent>> {
+                sqlx::query_as("SELECT * FROM report_events WHERE report_id = $1 ORDER BY id")
+                    .bind(report_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn change_report(
+                &self,
+                actor: $crate::store::Actor,
+                id: i64,
+                change: $crate::store::reports::ReportChange,
+            ) -> $crate::store::StoreResult<$crate::store::reports::Report> {
+                use $crate::store::StoreError;
+                $crate::store::in_tx!(self, tx => {
+                    let before: $crate::store::reports::Report =
+                        sqlx::query_as("SELECT * FROM reports WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(StoreError::from_sqlx)?
+                            .ok_or(StoreError::NotFound)?;
+                    let status = change.status.clone().unwrap_or_else(|| before.status.clone());
+                    let user = change.assigned_user_id.unwrap_or(before.assigned_user_id);
+                    let team = change.assigned_team_id.unwrap_or(before.assigned_team_id);
+                    let answer = change.public_answer.clone().unwrap_or_else(|| before.public_answer.clone());
+                    let incident = change.incident_id.unwrap_or(before.incident_id);
+                    let after: $crate::store::reports::Report = sqlx::query_as(
+                        "UPDATE reports SET status = $1, assigned_user_id = $2, assigned_team_id = $3, \
+                         public_answer = $4, incident_id = $5, updated_at = $6 WHERE id = $7 RETURNING *",
+                    )
+                    .bind(&status)
+                    .bind(user)
+                    .bind(team)
+                    .bind(&answer)
+                    .bind(incident)
+                    .bind(chrono::Utc::now())
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                    let (from, to) = if status != before.status {
+                        (Some(before.status.as_str()), Some(status.as_str()))
+                    } else {
+                        (None, None)
+                    };
+                    Self::report_event_tx(&mut tx, id, actor.user_id, change.kind, from, to, &change.note, change.public).await?;
+                    after
+                })
+            }
+
+            async fn merge_report(
+                &self,
+                actor: $crate::store::Actor,
+                from: i64,
+                into: i64,
+                note: &str,
+            ) -> $crate::store::StoreResult<$crate::store::reports::Report> {
+                use $crate::store::StoreError;
+                $crate::store::in_tx!(self, tx => {
+                    let before: $crate::store::reports::Report =
+                        sqlx::query_as("SELECT * FROM reports WHERE id = $1")
+                            .bind(from)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(StoreError::from_sqlx)?
+                            .ok_or(StoreError::NotFound)?;
+                    // Reports already merged into `from` follow it to `into`.
+                    sqlx::query("UPDATE reports SET merged_into = $1 WHERE merged_into = $2")
+                        .bind(into)
+                        .bind(from)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::from_sqlx)?;
+                    let after: $crate::store::reports::Report = sqlx::query_as(
+                        "UPDATE reports SET status = 'merged', merged_into = $1, updated_at = $2 \
+                         WHERE id = $3 RETURNING *",
+                    )
+                    .bind(into)
+                    .bind(chrono::Utc::now())
+                    .bind(from)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                    Self::report_event_tx(&mut tx, from, actor.user_id, "merged", Some(&before.status), Some("merged"), note, true).await?;
+                    Self::report_event_tx(&mut tx, into, actor.user_id, "absorbed", None, None, &format!("#{from}"), false).await?;
+                    after
+                })
+            }
+
+            async fn add_photo(
+                &self,
+                report_id: i64,
+                photo: &$crate::store::reports::Photo,
+            ) -> $crate::store::StoreResult<$crate::store::reports::Photo> {
+                sqlx::query_as(
+                    "INSERT INTO report_photos (report_id, file_name, content_type, bytes, sha256, \
+                     created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+                )
+                .bind(report_id)
+                .bind(&photo.file_name)
+                .bind(&photo.content_type)
+                .bind(photo.bytes)
+                .bind(&photo.sha256)
+                .bind(chrono::Utc::now())
+                .fetch_one(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn photos(
+                &self,
+                report_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::reports::Photo>> {
+                sqlx::query_as(
+                    "SELECT p.* FROM report_photos p JOIN reports r ON r.id = p.report_id \
+                     WHERE r.id = $1 OR r.merged_into = $1 ORDER BY p.id",
+                )
+                .bind(report_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn photo(
+                &self,
+                id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::reports::Photo>> {
+                sqlx::query_as("SELECT * FROM report_photos WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn create_api_key(
+                &self,
+                actor: $crate::store::Actor,
+                ward_id: i64,
+                name: &str,
+                key_hash: &str,
+            ) -> $crate::store::StoreResult<$crate::store::reports::ApiKey> {
+                use $crate::store::StoreError;
+                $crate::store::in_tx!(self, tx => {
+                    let key: $crate::store::reports::ApiKey = sqlx::query_as(
+                        "INSERT INTO api_keys (ward_id, name, key_hash, created_at) \
+                         VALUES ($1, $2, $3, $4) RETURNING *",
+                    )
+                    .bind(ward_id)
+                    .bind(name)
+                    .bind(key_hash)
+                    .bind(chrono::Utc::now())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                    Self::audit_tx(&mut tx, actor, Some(ward_id), "api_key", Some(key.id), "create", name.to_string()).await?;
+                    key
+                })
+            }
+
+            async fn api_key_by_hash(
+                &self,
+                key_hash: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::reports::ApiKey>> {
+                sqlx::query_as("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                    .bind(key_hash)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn setting_or_init(
+                &self,
+                key: &str,
+                default: &str,
+            ) -> $crate::store::StoreResult<String> {
+                use $crate::store::StoreError;
+                sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(key)
+                    .bind(default)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                    .bind(key)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(StoreError::from_sqlx)
+            }
+        }
+    };
+}
+pub(crate) use impl_report_store;
