@@ -550,7 +550,7 @@ pub const TEXTS: crate::i18n::Texts = &[
     ("Ở đâu?", "Where?"),
     ("Dùng vị trí của tôi", "Use my position"),
     ("Tổ dân phố", "Residential group"),
-    ("Địa bàn", "Site"),
+    ("Địa bàn trong danh mục", "Site from the registry"),
     (
         "Địa chỉ, mô tả nơi xảy ra",
         "Address or description of the place",
@@ -617,7 +617,6 @@ pub const TEXTS: crate::i18n::Texts = &[
     ("Giao cho tổ bảo vệ", "Assign to security team"),
     ("Trả lời người phản ánh", "Answer to the reporter"),
     ("Số vụ việc đã lập", "Register incident number"),
-    ("Ghi chú", "Note"),
     (
         "Người phản ánh được xem ghi chú này",
         "The reporter may see this note",

@@ -189,7 +189,7 @@ pub fn parse_report(
     {
         c.fail(
             "place",
-            "Cho biết nơi xảy ra (vị trí, tổ dân phố, địa bàn hoặc địa chỉ), hoặc chọn \"Tôi không nhớ chính xác nơi xảy ra\".",
+            "Cho biết nơi xảy ra (vị trí, tổ dân phố, địa bàn hoặc địa chỉ), hoặc chọn “Tôi không nhớ chính xác nơi xảy ra”.",
         );
     }
     let anonymous = truthy(&form.anonymous);
@@ -478,8 +478,8 @@ pub const TEXTS: crate::i18n::Texts = &[
         "The ward has no such site.",
     ),
     (
-        "Cho biết nơi xảy ra (vị trí, tổ dân phố, địa bàn hoặc địa chỉ), hoặc chọn \"Tôi không nhớ chính xác nơi xảy ra\".",
-        "Say where it happened (position, residential group, site or address), or tick \"I don't know the exact place\".",
+        "Cho biết nơi xảy ra (vị trí, tổ dân phố, địa bàn hoặc địa chỉ), hoặc chọn “Tôi không nhớ chính xác nơi xảy ra”.",
+        "Say where it happened (position, residential group, site or address), or tick “I don't know the exact place”.",
     ),
     (
         "Để lại số điện thoại để Công an phường gọi lại xác minh, hoặc chọn gửi ẩn danh.",
