@@ -54,6 +54,10 @@ fn tables() -> &'static [Texts] {
         crate::reports::service::TEXTS,
         crate::reports::api::TEXTS,
         crate::reports::pages::TEXTS,
+        crate::warnings::cap::TEXTS,
+        crate::warnings::service::TEXTS,
+        crate::warnings::api::TEXTS,
+        crate::warnings::pages::TEXTS,
     ]
 }
 

@@ -20,3 +20,4 @@ pub mod sheets;
 pub mod store;
 pub mod territory;
 pub mod text;
+pub mod warnings;

@@ -24,6 +24,8 @@ pub struct Page {
     pub csrf: String,
     /// Path and query of this page, for the language switch and "back to".
     pub here: String,
+    /// The ward a page is about (from its path), for the live warning banner.
+    pub ward_code: String,
 }
 
 impl Page {
@@ -42,6 +44,12 @@ impl Page {
                 .path_and_query()
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_else(|| "/".into()),
+            ward_code: uri
+                .path()
+                .strip_prefix("/wards/")
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default()
+                .to_string(),
         }
     }
 
@@ -173,6 +181,7 @@ impl ErrorPage {
             role_label: "",
             csrf: String::new(),
             here: "/".into(),
+            ward_code: String::new(),
         };
         Self {
             page,

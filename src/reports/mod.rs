@@ -188,7 +188,7 @@ pub const TEXTS: crate::i18n::Texts = &[
         "Crime (theft, robbery, fraud, assault…)",
     ),
     ("Người, hoạt động khả nghi", "Suspicious person or activity"),
-    ("Cháy, nổ", "Fire or explosion"),
+    ("Cháy, nổ", "Fire and explosion"),
     ("Giao thông", "Traffic"),
     ("Trật tự công cộng", "Public order"),
     (
