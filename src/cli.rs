@@ -71,6 +71,9 @@ enum Command {
     Backup { file: PathBuf },
     /// Replace the database's records with those of a backup.
     Restore { file: PathBuf },
+    /// Print the answer to a captcha token (operators' tool for tests; needs the database).
+    #[command(hide = true)]
+    CaptchaAnswer { token: String },
 }
 
 #[derive(Args)]
@@ -204,6 +207,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("backup written to {}", file.display());
             store.close().await;
             Ok(())
+        }
+        Command::CaptchaAnswer { token } => {
+            let store = crate::app::open_store(&config).await?;
+            let key = store
+                .setting_or_init("captcha_key", &crate::http::ctx::random_token())
+                .await?;
+            store.close().await;
+            match crate::reports::captcha::Captcha::new(key.as_bytes()).solve(&token) {
+                Some(a) => {
+                    println!("{a}");
+                    Ok(())
+                }
+                None => anyhow::bail!("not a token of this deployment"),
+            }
         }
         Command::Restore { file } => {
             let store = crate::app::open_store(&config).await?;
