@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::channels::Channels;
 use crate::config::Config;
 use crate::http::limit::RateLimit;
 use crate::http::{assets, error::AppError, error::render_errors, health, openapi, pages};
@@ -35,6 +36,10 @@ pub struct AppState {
     pub captcha: Arc<Captcha>,
     /// Anonymous reports per client address.
     pub report_limit: Arc<RateLimit>,
+    /// Outside channels (web push, Zalo, SMS, e-mail) configured from the environment.
+    pub channels: Arc<Channels>,
+    /// Wakes the delivery loop when a warning is published.
+    pub deliveries: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -93,7 +98,15 @@ impl Application {
         let key = store
             .setting_or_init("captcha_key", &crate::http::ctx::random_token())
             .await?;
+        let channels = match config.channels.clone() {
+            Some(c) => c,
+            None => Arc::new(Channels::from_env()?),
+        };
+        let deliveries =
+            crate::warnings::delivery::start(store.clone(), channels.clone(), config.base_url());
         let state = AppState {
+            channels,
+            deliveries,
             intake: Intake::start(store.clone()),
             live: Live::start(store.clone()).await?,
             captcha: Arc::new(Captcha::new(key.as_bytes())),

@@ -25,6 +25,9 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Anonymous reports one address may file in an hour.
     pub anonymous_reports_per_hour: usize,
+    /// Outside channels; `None` reads them from the environment (WARDWATCH_ZALO_…,
+    /// WARDWATCH_SMS_…, WARDWATCH_SMTP_…, WARDWATCH_VAPID_…) when the service starts.
+    pub channels: Option<std::sync::Arc<crate::channels::Channels>>,
 }
 
 impl Config {
@@ -39,6 +42,7 @@ impl Config {
             public_url: None,
             trust_proxy: false,
             anonymous_reports_per_hour: 10,
+            channels: None,
         }
     }
 

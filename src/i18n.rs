@@ -58,6 +58,8 @@ fn tables() -> &'static [Texts] {
         crate::warnings::service::TEXTS,
         crate::warnings::api::TEXTS,
         crate::warnings::pages::TEXTS,
+        crate::warnings::subscribe::TEXTS,
+        crate::channels::TEXTS,
     ]
 }
 

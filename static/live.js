@@ -15,7 +15,9 @@
       banner.hidden = banner.children.length === 0;
       return;
     }
-    if (localStorage.getItem(seenKey(w.warning_id + ":" + w.event_id))) { return; }
+    // A dismissal holds for one version of a warning; an update shows again.
+    var version = w.warning_id + ":" + w.updated_at;
+    if (localStorage.getItem(seenKey(version))) { return; }
     var box = document.getElementById("warning-" + w.warning_id) || document.createElement("div");
     box.id = "warning-" + w.warning_id;
     box.className = "banner-item sev-" + String(w.severity).toLowerCase();
@@ -31,7 +33,7 @@
     ok.className = "secondary";
     ok.textContent = dismissLabel;
     ok.addEventListener("click", function () {
-      localStorage.setItem(seenKey(w.warning_id + ":" + w.event_id), "1");
+      localStorage.setItem(seenKey(version), "1");
       if (loggedIn) {
         fetch("/api/v1/warnings/" + encodeURIComponent(w.warning_id) + "/read", { method: "POST", credentials: "same-origin" }).catch(function () {});
       }
@@ -55,7 +57,7 @@
       .then(function (r) { return r.ok ? r.json() : []; })
       .then(function (list) {
         list.forEach(function (w) {
-          show({ warning_id: w.id, event_id: "current", msg_type: "alert", severity: w.severity,
+          show({ warning_id: w.id, updated_at: w.updated_at, msg_type: "alert", severity: w.severity,
                  headline: w.headline, body: w.body, instruction: w.instruction });
         });
       }).catch(function () {});

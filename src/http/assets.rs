@@ -25,6 +25,7 @@ embedded! {
     "report.js" => "static/report.js", "text/javascript; charset=utf-8";
     "inbox.js" => "static/inbox.js", "text/javascript; charset=utf-8";
     "live.js" => "static/live.js", "text/javascript; charset=utf-8";
+    "push.js" => "static/push.js", "text/javascript; charset=utf-8";
     "leaflet-1.9.4/leaflet.js" => "vendor/leaflet-1.9.4/leaflet.js", "text/javascript; charset=utf-8";
     "leaflet-1.9.4/leaflet.css" => "vendor/leaflet-1.9.4/leaflet.css", "text/css; charset=utf-8";
     "leaflet-1.9.4/LICENSE" => "vendor/leaflet-1.9.4/LICENSE", "text/plain; charset=utf-8";

@@ -162,7 +162,11 @@ pub trait WarningStore: Send + Sync {
         event_id: i64,
         items: &[(Option<i64>, String, String)],
     ) -> StoreResult<usize>;
+    /// Pending deliveries whose time has come, and ones a crashed node left "sending".
     async fn due_deliveries(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Delivery>>;
+    /// Take a delivery for this node; false when another node took it first.
+    async fn claim_delivery(&self, id: i64) -> StoreResult<bool>;
+    async fn subscription(&self, id: i64) -> StoreResult<Option<Subscription>>;
     async fn record_delivery(
         &self,
         id: i64,
@@ -491,14 +495,41 @@ macro_rules! impl_warning_store {
                 limit: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::warnings::Delivery>> {
                 sqlx::query_as(
-                    "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
-                     ORDER BY next_attempt_at, id LIMIT $2",
+                    "SELECT * FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= $1) \
+                     OR (status = 'sending' AND updated_at < $2) ORDER BY next_attempt_at, id LIMIT $3",
                 )
                 .bind(now)
+                .bind(now - chrono::Duration::minutes(5))
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await
                 .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn claim_delivery(&self, id: i64) -> $crate::store::StoreResult<bool> {
+                let now = chrono::Utc::now();
+                let done = sqlx::query(
+                    "UPDATE deliveries SET status = 'sending', updated_at = $1 WHERE id = $2 \
+                     AND (status = 'pending' OR (status = 'sending' AND updated_at < $3))",
+                )
+                .bind(now)
+                .bind(id)
+                .bind(now - chrono::Duration::minutes(5))
+                .execute(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn subscription(
+                &self,
+                id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::warnings::Subscription>> {
+                sqlx::query_as("SELECT * FROM subscriptions WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)
             }
 
             async fn record_delivery(

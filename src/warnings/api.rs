@@ -49,6 +49,17 @@ async fn parse_for(
     parse_warning(form, ward, &groups, &sites)
 }
 
+/// Tell the open pages and queue the outside deliveries of a publication. The warning is
+/// stored already; a failure to queue is logged, not returned.
+async fn announce(state: &AppState, e: &WarningEvent) {
+    state.live.warning_published(e.clone()).await;
+    match super::delivery::enqueue(state.store.as_ref(), &state.channels, e).await {
+        Ok(n) if n > 0 => state.deliveries.notify_one(),
+        Ok(_) => {}
+        Err(err) => tracing::error!(event = e.id, error = %err, "queueing deliveries failed"),
+    }
+}
+
 /// Publish a warning to a ward, some residential groups, the people around a site or a
 /// point; it goes live at once and into the CAP feed.
 pub async fn publish(
@@ -132,7 +143,7 @@ pub async fn update(
 pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> Result<WarningEvent, AppError> {
     editable(state, caller, id).await?;
     let (_, e) = state.store.cancel_warning(caller.actor(), id).await?;
-    state.live.warning_published(e.clone()).await;
+    announce(state, &e).await;
     Ok(e)
 }
 

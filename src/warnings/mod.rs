@@ -4,13 +4,17 @@
 
 pub mod api;
 pub mod cap;
+pub mod delivery;
 pub mod pages;
 pub mod service;
+pub mod subscribe;
 
 use axum::Router;
 
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
-    api::router().merge(pages::router())
+    api::router()
+        .merge(pages::router())
+        .merge(subscribe::router())
 }

@@ -127,15 +127,35 @@ async fn warnings_page(
     render(&view(&state, &caller, &uri, ward, form, Vec::new()).await?)
 }
 
+/// A form that may repeat a field (several residential groups): repeated values are
+/// joined with commas, which the warning parser reads as a list.
+fn read_form(body: &[u8]) -> Result<WarningForm, AppError> {
+    let mut map = serde_json::Map::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        let joined = match map.get(k.as_ref()).and_then(|x| x.as_str()) {
+            Some(prev) if !prev.is_empty() => format!("{prev},{v}"),
+            _ => v.into_owned(),
+        };
+        map.insert(k.into_owned(), serde_json::Value::String(joined));
+    }
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|_| AppError::BadRequest("Dữ liệu gửi lên không đúng định dạng."))
+}
+
 async fn warnings_submit(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
     Path(code): Path<String>,
-    Form(mut form): Form<WarningForm>,
+    body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
+    let mut form = read_form(&body)?;
     caller.check_csrf(&form.csrf)?;
     form.ward = code;
+    // An unticked checkbox sends nothing: on the page, that means "not public".
+    if form.public.is_empty() {
+        form.public = "false".into();
+    }
     match publish(&state, &caller, &form).await {
         Ok((w, _)) => Ok(Redirect::to(&format!("/warnings/{}", w.id)).into_response()),
         Err(AppError::Validation(errs)) => {
@@ -229,8 +249,9 @@ async fn update_submit(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(mut form): Form<WarningForm>,
+    body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
+    let mut form = read_form(&body)?;
     caller.check_csrf(&form.csrf)?;
     let w = state.store.warning(id).await?.ok_or(AppError::NotFound)?;
     form.ward = state

@@ -218,6 +218,16 @@ pub fn reaches(s: &Snapshot, user: Option<&User>) -> bool {
     }
 }
 
+/// Whether a publication goes to an outside subscription: ward-wide and area warnings to
+/// everyone of the ward, group warnings to that group's subscribers; a warning for the
+/// ward's own people only to subscriptions tied to an account.
+pub fn reaches_subscription(s: &Snapshot, sub: &crate::store::warnings::Subscription) -> bool {
+    let w = &s.warning;
+    let group_ok = w.audience != "groups" || sub.group_id.is_some_and(|g| s.group_ids.contains(&g));
+    let public_ok = w.public || sub.user_id.is_some();
+    sub.ward_id == w.ward_id && group_ok && public_ok
+}
+
 /// What a live listener receives for a publication.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LiveWarning {
@@ -235,6 +245,8 @@ pub struct LiveWarning {
     pub audience: String,
     pub expires_at: Option<DateTime<Utc>>,
     pub sent_at: DateTime<Utc>,
+    /// The version of the warning this publication carries (its last change).
+    pub updated_at: DateTime<Utc>,
 }
 
 impl LiveWarning {
@@ -254,6 +266,7 @@ impl LiveWarning {
             audience: w.audience.clone(),
             expires_at: w.expires_at,
             sent_at: e.at,
+            updated_at: w.updated_at,
         }
     }
 }
