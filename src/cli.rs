@@ -92,6 +92,12 @@ struct ServeArgs {
     /// Hours a login lasts.
     #[arg(long, env = "WARDWATCH_SESSION_HOURS", default_value_t = 12)]
     session_hours: i64,
+    /// The address people reach the service at (links in CAP messages, notifications).
+    #[arg(long, env = "WARDWATCH_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Take the client address from X-Forwarded-For (behind a trusted proxy).
+    #[arg(long, env = "WARDWATCH_TRUST_PROXY")]
+    trust_proxy: bool,
 }
 
 #[derive(Subcommand)]
@@ -123,6 +129,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config.tile_url = args.tile_url;
             config.cookie_secure = args.cookie_secure;
             config.session_hours = args.session_hours.clamp(1, 24 * 30);
+            config.public_url = args.public_url.filter(|u| !u.is_empty());
+            config.trust_proxy = args.trust_proxy;
             let store = crate::app::open_store(&config).await?;
             if args.demo {
                 if store.wards().await?.is_empty() {

@@ -274,10 +274,16 @@ fn database_url_for(admin_url: &str, name: &str) -> String {
 /// Start the service on a fresh database; `None` when PostgreSQL is asked for and
 /// `TEST_DATABASE_URL` is not set.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app`, with the configuration adjusted first (channels, limits).
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temporary directory");
     let data_dir = dir.path().join("data");
     let mut config = Config::new(data_dir.clone());
     config.listen = "127.0.0.1:0".parse().expect("address");
+    adjust(&mut config);
     let pg = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => {
