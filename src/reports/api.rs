@@ -150,12 +150,22 @@ pub async fn list_for(
     caller: &Caller,
     q: &ListQuery,
 ) -> Result<Vec<Report>, AppError> {
-    let ward = ward_by_code(state.store.as_ref(), &q.ward).await?;
     let user = caller.require()?;
-    if !can_list(Some(user), ward.id) {
-        return Err(AppError::Forbidden);
-    }
-    let statuses: Vec<String> = if q.status.is_empty() {
+    let ward = if q.ward.is_empty() {
+        let own = user.ward_id.ok_or(AppError::field(
+            "ward",
+            crate::domain::Invalid("Không có phường với mã này."),
+        ))?;
+        state.store.unit(own).await?.ok_or(AppError::NotFound)?
+    } else {
+        ward_by_code(state.store.as_ref(), &q.ward).await?
+    };
+    // Officers, leaders and team leaders list the ward (or their group); everyone else
+    // lists the reports they filed themselves.
+    let own_only = !can_list(Some(user), ward.id);
+    let statuses: Vec<String> = if q.status.is_empty() && own_only {
+        Vec::new()
+    } else if q.status.is_empty() {
         Status::ALL
             .iter()
             .filter(|s| s.is_open())
@@ -204,6 +214,7 @@ pub async fn list_for(
         category,
         group_id,
         since: None,
+        reporter_user_id: own_only.then_some(user.id),
         terms: crate::territory::api::search_terms(&q.q),
         limit: 500,
     };
@@ -211,7 +222,8 @@ pub async fn list_for(
 }
 
 /// A ward's reports: officers see who reported (each view is audited); leadership and team
-/// leaders (their group) see the reports without the reporter.
+/// leaders (their group) see the reports without the reporter; anyone else logged in sees
+/// the reports they filed.
 #[utoipa::path(get, path = "/api/v1/reports", tag = "reports", params(ListQuery),
     responses((status = 200, body = Vec<ReportView>), (status = 401), (status = 403)))]
 pub async fn list(

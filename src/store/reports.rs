@@ -103,6 +103,8 @@ pub struct ReportFilter {
     pub category: Option<String>,
     pub group_id: Option<i64>,
     pub since: Option<DateTime<Utc>>,
+    /// Only the reports this account filed.
+    pub reporter_user_id: Option<i64>,
     pub terms: Vec<String>,
     pub limit: i64,
 }
@@ -304,17 +306,17 @@ macro_rules! impl_report_store {
                 let statuses = if filter.statuses.is_empty() {
                     String::new()
                 } else {
-                    let list: Vec<String> = (0..filter.statuses.len()).map(|i| format!("${}", 6 + i)).collect();
+                    let list: Vec<String> = (0..filter.statuses.len()).map(|i| format!("${}", 7 + i)).collect();
                     format!(" AND status IN ({})", list.join(", "))
                 };
                 let terms = $crate::store::territory::like_clauses(
                     "search_folded",
                     &filter.terms,
-                    6 + filter.statuses.len(),
+                    7 + filter.statuses.len(),
                 );
                 let sql = format!(
                     "SELECT * FROM reports WHERE ward_id = $1 AND ($2 IS NULL OR category = $2) \
-                     AND ($3 IS NULL OR group_id = $3) AND ($4 IS NULL OR created_at >= $4){statuses}{terms} \
+                     AND ($3 IS NULL OR group_id = $3) AND ($4 IS NULL OR created_at >= $4) AND ($6 IS NULL OR reporter_user_id = $6){statuses}{terms} \
                      ORDER BY priority, created_at DESC LIMIT $5"
                 );
                 let mut q = sqlx::query_as(&sql)
@@ -322,7 +324,8 @@ macro_rules! impl_report_store {
                     .bind(filter.category.as_deref())
                     .bind(filter.group_id)
                     .bind(filter.since)
-                    .bind(if filter.limit > 0 { filter.limit } else { 500 });
+                    .bind(if filter.limit > 0 { filter.limit } else { 500 })
+                    .bind(filter.reporter_user_id);
                 for s in &filter.statuses {
                     q = q.bind(s.as_str());
                 }
