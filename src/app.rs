@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::sheets::web::router())
         .merge(crate::reports::router())
         .merge(crate::warnings::router())
+        .merge(crate::open311::router())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn(render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), health::track))

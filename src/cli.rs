@@ -1,5 +1,5 @@
-//! The command line: `serve`, `demo`, `user add`, `import`, `export`, `backup`,
-//! `restore`, `migrate`. It parses arguments and calls the library.
+//! The command line: `serve`, `demo`, `user add`, `apikey add`, `import`, `export`,
+//! `backup`, `restore`, `migrate`. It parses arguments and calls the library.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -40,6 +40,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage the API keys of Open311 client applications.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
     },
     /// Import a registry sheet (CSV or XLSX) into a ward: all rows or none.
     Import {
@@ -120,6 +125,20 @@ enum UserCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Issue a key for a client application in one ward; the key is printed on the last
+    /// line, once (only its SHA-256 hash is stored).
+    Add {
+        /// Ward code: the key files reports into this ward only.
+        #[arg(long)]
+        ward: String,
+        /// The application's name, as officers will see it.
+        #[arg(long)]
+        name: String,
+    },
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::new(cli.data);
     config.database_url = cli.database_url.filter(|u| !u.is_empty());
@@ -185,6 +204,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
             println!("created {} ({})", user.username, user.role);
             store.close().await;
+            Ok(())
+        }
+        Command::Apikey {
+            command: ApikeyCommand::Add { ward, name },
+        } => {
+            let store = crate::app::open_store(&config).await?;
+            let issued =
+                crate::open311::issue_key(store.as_ref(), Actor::default(), &ward, &name).await;
+            store.close().await;
+            let (key, token) = issued?;
+            println!(
+                "issued Open311 API key #{} \"{}\" for ward {}; only its hash is stored, so copy the key now:",
+                key.id,
+                key.name,
+                ward.to_lowercase()
+            );
+            println!("{token}");
             Ok(())
         }
         Command::Import {

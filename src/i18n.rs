@@ -60,6 +60,7 @@ fn tables() -> &'static [Texts] {
         crate::warnings::pages::TEXTS,
         crate::warnings::subscribe::TEXTS,
         crate::channels::TEXTS,
+        crate::open311::TEXTS,
     ]
 }
 

@@ -16,6 +16,7 @@ pub mod forces;
 pub mod http;
 pub mod i18n;
 pub mod live;
+pub mod open311;
 pub mod reports;
 pub mod sheets;
 pub mod store;

@@ -93,8 +93,18 @@ pub async fn file_report(
             message: "Địa chỉ này đã gửi nhiều phản ánh trong một giờ; vui lòng thử lại sau hoặc gọi 113.",
         })?;
     }
-    report.client_key =
-        client_key.map(|k| format!("{}:{}", ward.id, k.chars().take(100).collect::<String>()));
+    // A retry key is the caller's own: an account, or the address of an anonymous caller.
+    let who = match caller.user() {
+        Some(u) => format!("u{}", u.id),
+        None => format!(
+            "a{}",
+            client_ip(peer.ip(), headers, state.config.trust_proxy)
+        ),
+    };
+    report.client_key = client_key.map(|k| {
+        let k: String = k.chars().take(100).collect();
+        crate::http::ctx::hash_token(&format!("{}:{who}:{k}", ward.id))
+    });
     submit(state, report).await
 }
 

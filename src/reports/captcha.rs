@@ -71,8 +71,7 @@ impl Captcha {
     /// Check an answer; a token is good for one report only.
     pub fn verify(&self, token: &str, answer: &str) -> Result<(), Invalid> {
         let wrong = Invalid("Kết quả phép tính chưa đúng; hãy tính lại theo hình mới.");
-        let mut parts = token.rsplitn(2, '.');
-        let (Some(sig), Some(body)) = (parts.next(), parts.next()) else {
+        let Some((body, sig)) = token.rsplit_once('.') else {
             return Err(wrong);
         };
         let expires: i64 = body
@@ -86,9 +85,9 @@ impl Captcha {
                 "Mã kiểm tra đã hết hạn; hãy tính lại theo hình mới.",
             ));
         }
-        let answer: i64 = answer.trim().parse().map_err(|_| wrong)?;
-        let expected = self.sign(body, answer);
-        if !crate::http::ctx::constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
+        // Any answer, right or wrong, uses a genuine token up: guessing through the
+        // 17 possible sums on one picture gets nowhere.
+        if self.solve(token).is_none() {
             return Err(wrong);
         }
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
@@ -97,6 +96,12 @@ impl Captcha {
             return Err(Invalid(
                 "Mã kiểm tra này đã được dùng; hãy tính lại theo hình mới.",
             ));
+        }
+        drop(used);
+        let answer: i64 = answer.trim().parse().map_err(|_| wrong)?;
+        let expected = self.sign(body, answer);
+        if !crate::http::ctx::constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
+            return Err(wrong);
         }
         Ok(())
     }

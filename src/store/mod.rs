@@ -176,6 +176,10 @@ macro_rules! in_tx {
 }
 pub(crate) use in_tx;
 
+/// Advisory lock keys that keep live ids committing in order (PostgreSQL).
+pub const REPORT_ORDER_LOCK: i64 = 7_271_001;
+pub const WARNING_ORDER_LOCK: i64 = 7_271_002;
+
 /// The channel nodes notify each other on.
 pub const LIVE_CHANNEL: &str = "wardwatch_live";
 

@@ -55,6 +55,23 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// Transactions that hand out ids live listeners follow (reports, warning events)
+    /// take this lock, so that ids commit in the order they were given: a reader that
+    /// has seen id N never misses a smaller id committed later.
+    async fn order_lock(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        key: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(key)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+}
+
 impl_common!(PgStore, sqlx::Postgres);
 impl_account_store!(PgStore, sqlx::Postgres);
 impl_territory_store!(PgStore, sqlx::Postgres);

@@ -218,6 +218,7 @@ macro_rules! impl_report_store {
             ) -> $crate::store::StoreResult<Vec<$crate::store::reports::Report>> {
                 use $crate::store::StoreError;
                 $crate::store::in_tx!(self, tx => {
+                    Self::order_lock(&mut tx, $crate::store::REPORT_ORDER_LOCK).await?;
                     let mut out = Vec::with_capacity(batch.len());
                     for r in batch {
                         if let Some(key) = &r.client_key {

@@ -37,6 +37,16 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// SQLite has one writer at a time: ids already commit in order.
+    async fn order_lock(
+        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        _key: i64,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
 impl_common!(SqliteStore, sqlx::Sqlite);
 impl_account_store!(SqliteStore, sqlx::Sqlite);
 impl_territory_store!(SqliteStore, sqlx::Sqlite);

@@ -217,6 +217,7 @@ macro_rules! impl_warning_store {
             )> {
                 use $crate::store::StoreError;
                 $crate::store::in_tx!(self, tx => {
+                    Self::order_lock(&mut tx, $crate::store::WARNING_ORDER_LOCK).await?;
                     let now = chrono::Utc::now();
                     let q = match id {
                         None => sqlx::query_as::<_, $crate::store::warnings::Warning>(
@@ -292,6 +293,7 @@ macro_rules! impl_warning_store {
             )> {
                 use $crate::store::StoreError;
                 $crate::store::in_tx!(self, tx => {
+                    Self::order_lock(&mut tx, $crate::store::WARNING_ORDER_LOCK).await?;
                     let warning: $crate::store::warnings::Warning = sqlx::query_as(
                         "UPDATE warnings SET cancelled_at = $1, updated_at = $1 WHERE id = $2 \
                          AND cancelled_at IS NULL RETURNING *",

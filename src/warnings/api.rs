@@ -84,7 +84,7 @@ pub async fn publish(
         .store
         .publish_warning(caller.actor(), None, input, "alert")
         .await?;
-    state.live.warning_published(e.clone()).await;
+    announce(state, &e).await;
     Ok((w, e))
 }
 
@@ -136,7 +136,7 @@ pub async fn update(
         .store
         .publish_warning(caller.actor(), Some(id), input, "update")
         .await?;
-    state.live.warning_published(e.clone()).await;
+    announce(state, &e).await;
     Ok(e)
 }
 

@@ -12,8 +12,11 @@ use wardwatch::channels::Channels;
 
 use crate::helpers::{Backend, spawn_app_with};
 
+/// What the local Zalo server received: the access token header and the JSON body.
+type Received = Vec<(Option<String>, Value)>;
+
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(Option<String>, Value)>>>);
+struct Seen(Arc<Mutex<Received>>);
 
 /// A local Zalo OA endpoint and an SMS gateway that always answers 500.
 async fn outside_services() -> (String, String, Seen) {
@@ -21,18 +24,28 @@ async fn outside_services() -> (String, String, Seen) {
     let zalo_seen = seen.clone();
     let zalo = Router::new().route(
         "/v3.0/oa/group/message",
-        post(move |headers: axum::http::HeaderMap, Json(body): Json<Value>| {
-            let seen = zalo_seen.clone();
-            async move {
-                let token = headers.get("access_token").and_then(|v| v.to_str().ok()).map(str::to_string);
-                seen.0.lock().unwrap().push((token, body));
-                Json(json!({"error": 0, "message": "Success", "data": {"message_id": "m1"}}))
-            }
-        }),
+        post(
+            move |headers: axum::http::HeaderMap, Json(body): Json<Value>| {
+                let seen = zalo_seen.clone();
+                async move {
+                    let token = headers
+                        .get("access_token")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    seen.0.lock().unwrap().push((token, body));
+                    Json(json!({"error": 0, "message": "Success", "data": {"message_id": "m1"}}))
+                }
+            },
+        ),
     );
     let sms = Router::new().route(
         "/send",
-        post(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "gateway down") }),
+        post(|| async {
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "gateway down",
+            )
+        }),
     );
     let serve = |router: Router| async move {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -62,11 +75,29 @@ async fn body(backend: Backend) {
 
     // Only officers connect the ward's Zalo group; residents subscribe their own phone.
     let group = json!({"ward": "du-hang-kenh", "channel": "zalo", "address": "group:G123"});
-    assert_eq!(app.post("/api/v1/subscriptions", Some(&resident), &group).await.status, 403);
-    assert_eq!(app.post("/api/v1/subscriptions", Some(&officer), &group).await.status, 201);
+    assert_eq!(
+        app.post("/api/v1/subscriptions", Some(&resident), &group)
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        app.post("/api/v1/subscriptions", Some(&officer), &group)
+            .await
+            .status,
+        201
+    );
     let phone = json!({"ward": "du-hang-kenh", "channel": "sms", "address": "0912 345 678"});
-    assert_eq!(app.post("/api/v1/subscriptions", None, &phone).await.status, 401);
-    assert_eq!(app.post("/api/v1/subscriptions", Some(&resident), &phone).await.status, 201);
+    assert_eq!(
+        app.post("/api/v1/subscriptions", None, &phone).await.status,
+        401
+    );
+    assert_eq!(
+        app.post("/api/v1/subscriptions", Some(&resident), &phone)
+            .await
+            .status,
+        201
+    );
 
     let a = app
         .post(
@@ -92,12 +123,20 @@ async fn body(backend: Backend) {
     let (token, message) = seen.0.lock().unwrap()[0].clone();
     assert_eq!(token.as_deref(), Some("tok-123"));
     assert_eq!(message["recipient"]["group_id"], "G123");
-    assert!(message["message"]["text"].as_str().unwrap().contains("Cháy tại chợ Hàng"), "{message}");
+    assert!(
+        message["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Cháy tại chợ Hàng"),
+        "{message}"
+    );
 
     // Each delivery is recorded: Zalo sent, SMS waiting for its next attempt.
     let mut rows = Value::Null;
     for _ in 0..50 {
-        rows = app.get_json(&format!("/api/v1/warnings/{id}/deliveries"), Some(&officer)).await;
+        rows = app
+            .get_json(&format!("/api/v1/warnings/{id}/deliveries"), Some(&officer))
+            .await;
         let sms_tried = rows
             .as_array()
             .unwrap()
@@ -109,16 +148,33 @@ async fn body(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let rows = rows.as_array().unwrap().clone();
-    let zalo = rows.iter().find(|d| d["channel"] == "zalo").expect("a Zalo delivery row");
+    let zalo = rows
+        .iter()
+        .find(|d| d["channel"] == "zalo")
+        .expect("a Zalo delivery row");
     assert_eq!(zalo["status"], "sent", "{zalo}");
     assert_eq!(zalo["recipient"], "group:G123");
-    let sms = rows.iter().find(|d| d["channel"] == "sms").expect("an SMS delivery row");
+    let sms = rows
+        .iter()
+        .find(|d| d["channel"] == "sms")
+        .expect("an SMS delivery row");
     assert_eq!(sms["recipient"], "0912345678");
-    assert_eq!(sms["status"], "pending", "retried later, not given up: {sms}");
+    assert_eq!(
+        sms["status"], "pending",
+        "retried later, not given up: {sms}"
+    );
     assert!(sms["attempts"].as_i64().unwrap() >= 1);
     assert!(sms["last_error"].as_str().unwrap().contains("500"), "{sms}");
     // Residents do not see the delivery record.
-    assert_eq!(app.get(&format!("/api/v1/warnings/{id}/deliveries"), Some(&resident)).await.status, 403);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/warnings/{id}/deliveries"),
+            Some(&resident)
+        )
+        .await
+        .status,
+        403
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,328 @@
+//! Intake: durable report creation (`POST /api/v1/reports` as a logged-in resident)
+//! against `GET /healthz` on the same server, with the same client and the same number of
+//! concurrent clients, in alternating rounds of a fixed time. Each client sends its next
+//! request as soon as the last is answered (closed loop).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use reqwest::StatusCode;
+
+use crate::server::{Server, login};
+use crate::stats::{median, percentile, sort};
+
+/// One fixed-time phase of one kind of request.
+pub struct Phase {
+    pub ok: u64,
+    pub failed: u64,
+    pub secs: f64,
+    /// Latencies of the answered requests, ms, sorted.
+    pub lat_ms: Vec<f64>,
+    /// CPU cores used on average during the phase by the server and by this process.
+    pub server_cores: f64,
+    pub client_cores: f64,
+    /// Cores busy on the whole machine, and cores' worth of time waiting for I/O.
+    pub machine_cores: f64,
+    pub iowait_cores: f64,
+    pub first_error: Option<String>,
+}
+
+impl Phase {
+    pub fn rate(&self) -> f64 {
+        self.ok as f64 / self.secs
+    }
+    pub fn p50(&self) -> f64 {
+        percentile(&self.lat_ms, 50.0)
+    }
+    pub fn p99(&self) -> f64 {
+        percentile(&self.lat_ms, 99.0)
+    }
+}
+
+pub struct Round {
+    pub health: Phase,
+    pub intake: Phase,
+}
+
+impl Round {
+    pub fn ratio(&self) -> f64 {
+        self.intake.rate() / self.health.rate()
+    }
+}
+
+pub struct IntakeResult {
+    pub engine: String,
+    pub concurrency: usize,
+    pub round_secs: u64,
+    pub rounds: Vec<Round>,
+    /// Load average when the measurement started.
+    pub load_at_start: f64,
+}
+
+impl IntakeResult {
+    fn med(&self, f: impl Fn(&Round) -> f64) -> f64 {
+        median(&self.rounds.iter().map(f).collect::<Vec<_>>())
+    }
+    pub fn health_rate(&self) -> f64 {
+        self.med(|r| r.health.rate())
+    }
+    pub fn intake_rate(&self) -> f64 {
+        self.med(|r| r.intake.rate())
+    }
+    /// Median of the per-round ratios (each round's two phases ran back to back).
+    pub fn ratio(&self) -> f64 {
+        self.med(Round::ratio)
+    }
+    pub fn health_p50(&self) -> f64 {
+        self.med(|r| r.health.p50())
+    }
+    pub fn health_p99(&self) -> f64 {
+        self.med(|r| r.health.p99())
+    }
+    pub fn intake_p50(&self) -> f64 {
+        self.med(|r| r.intake.p50())
+    }
+    pub fn intake_p99(&self) -> f64 {
+        self.med(|r| r.intake.p99())
+    }
+    pub fn failed(&self) -> u64 {
+        self.rounds
+            .iter()
+            .map(|r| r.health.failed + r.intake.failed)
+            .sum()
+    }
+    pub fn first_error(&self) -> Option<&str> {
+        self.rounds
+            .iter()
+            .flat_map(|r| [&r.health.first_error, &r.intake.first_error])
+            .find_map(|e| e.as_deref())
+    }
+}
+
+pub struct Settings {
+    pub concurrency: usize,
+    pub round: Duration,
+    pub rounds: usize,
+}
+
+/// Measure intake against the health check on a running server.
+pub async fn run(
+    server: &Server,
+    engine: &str,
+    s: &Settings,
+    load_at_start: f64,
+) -> Result<IntakeResult> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(s.concurrency)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let base = server.base();
+    let token = login(&client, &base, "dhk.dan").await?;
+    let run_id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
+
+    let health = {
+        let client = client.clone();
+        let url = format!("{base}/healthz");
+        Arc::new(move |_: usize, _: u64| client.get(&url))
+    };
+    let intake = {
+        let client = client.clone();
+        let url = format!("{base}/api/v1/reports");
+        Arc::new(move |task: usize, seq: u64| {
+            client.post(&url).bearer_auth(&token).json(&serde_json::json!({
+                "ward": "du-hang-kenh",
+                "category": "fire",
+                "description": format!("Khói bốc lên từ nhà kho cuối ngõ (đo tải {run_id}-{task}-{seq})"),
+                "lat": 20.84,
+                "lon": 106.67,
+            }))
+        })
+    };
+
+    // Warm up: open the connections and touch both paths once.
+    drive(
+        server,
+        s.concurrency,
+        Duration::from_secs(2),
+        StatusCode::OK,
+        health.clone(),
+    )
+    .await;
+    drive(
+        server,
+        s.concurrency,
+        Duration::from_secs(1),
+        StatusCode::CREATED,
+        intake.clone(),
+    )
+    .await;
+
+    let mut rounds = Vec::new();
+    for i in 0..s.rounds {
+        // Alternate which phase goes first, so a drift in load favours neither.
+        let (health, intake) = if i % 2 == 0 {
+            let h = drive(
+                server,
+                s.concurrency,
+                s.round,
+                StatusCode::OK,
+                health.clone(),
+            )
+            .await;
+            let n = drive(
+                server,
+                s.concurrency,
+                s.round,
+                StatusCode::CREATED,
+                intake.clone(),
+            )
+            .await;
+            (h, n)
+        } else {
+            let n = drive(
+                server,
+                s.concurrency,
+                s.round,
+                StatusCode::CREATED,
+                intake.clone(),
+            )
+            .await;
+            let h = drive(
+                server,
+                s.concurrency,
+                s.round,
+                StatusCode::OK,
+                health.clone(),
+            )
+            .await;
+            (h, n)
+        };
+        eprintln!(
+            "  {engine} round {}: health {:.0}/s, intake {:.0}/s (ratio {:.2})",
+            i + 1,
+            health.rate(),
+            intake.rate(),
+            intake.rate() / health.rate()
+        );
+        rounds.push(Round { health, intake });
+    }
+    Ok(IntakeResult {
+        engine: engine.to_string(),
+        concurrency: s.concurrency,
+        round_secs: s.round.as_secs(),
+        rounds,
+        load_at_start,
+    })
+}
+
+type MakeRequest = Arc<dyn Fn(usize, u64) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// `concurrency` clients each send requests one after another until `length` is up.
+async fn drive<F>(
+    server: &Server,
+    concurrency: usize,
+    length: Duration,
+    expect: StatusCode,
+    make: Arc<F>,
+) -> Phase
+where
+    F: Fn(usize, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let make: MakeRequest = make;
+    let server_cpu = server.cpu_secs();
+    let client_cpu = crate::machine::cpu_secs("self");
+    let (busy, iowait) = crate::machine::machine_cpu();
+    let start = Instant::now();
+    let deadline = start + length;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|task| {
+            let make = make.clone();
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let (mut ok, mut failed, mut error) = (0u64, 0u64, None);
+                let mut seq = 0u64;
+                while Instant::now() < deadline {
+                    seq += 1;
+                    let t = Instant::now();
+                    let answer = match make(task, seq).send().await {
+                        Ok(r) if r.status() == expect => {
+                            r.bytes().await.map(|_| ()).map_err(|e| e.to_string())
+                        }
+                        Ok(r) => {
+                            let status = r.status();
+                            let body = r.text().await.unwrap_or_default();
+                            Err(format!(
+                                "{status}: {}",
+                                body.chars().take(300).collect::<String>()
+                            ))
+                        }
+                        Err(e) => Err(e.to_string()),
+                    };
+                    match answer {
+                        Ok(()) => {
+                            ok += 1;
+                            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                        }
+                        Err(e) => {
+                            failed += 1;
+                            error.get_or_insert(e);
+                        }
+                    }
+                }
+                (ok, failed, lat, error)
+            })
+        })
+        .collect();
+    let mut phase = Phase {
+        ok: 0,
+        failed: 0,
+        secs: 0.0,
+        lat_ms: Vec::new(),
+        server_cores: 0.0,
+        client_cores: 0.0,
+        machine_cores: 0.0,
+        iowait_cores: 0.0,
+        first_error: None,
+    };
+    for t in tasks {
+        match t.await {
+            Ok((ok, failed, lat, error)) => {
+                phase.ok += ok;
+                phase.failed += failed;
+                phase.lat_ms.extend(lat);
+                if phase.first_error.is_none() {
+                    phase.first_error = error;
+                }
+            }
+            Err(e) => {
+                phase.failed += 1;
+                phase.first_error.get_or_insert(e.to_string());
+            }
+        }
+    }
+    phase.secs = start.elapsed().as_secs_f64();
+    phase.server_cores = (server.cpu_secs() - server_cpu) / phase.secs;
+    phase.client_cores = (crate::machine::cpu_secs("self") - client_cpu) / phase.secs;
+    let (busy_now, iowait_now) = crate::machine::machine_cpu();
+    phase.machine_cores = (busy_now - busy) / phase.secs;
+    phase.iowait_cores = (iowait_now - iowait) / phase.secs;
+    sort(&mut phase.lat_ms);
+    phase
+}
+
+/// Whether the server has an Open311 `POST /open311/v2/requests.json`: any answer but
+/// 404/405 means the route exists.
+pub async fn open311_present(server: &Server) -> Result<bool> {
+    let r = reqwest::Client::new()
+        .post(format!("{}/open311/v2/requests.json", server.base()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await?;
+    Ok(!matches!(
+        r.status(),
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+    ))
+}
