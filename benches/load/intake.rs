@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use reqwest::StatusCode;
 
 use crate::server::{Server, login};
@@ -43,11 +43,16 @@ impl Phase {
 pub struct Round {
     pub health: Phase,
     pub intake: Phase,
+    /// Open311 `POST /open311/v2/requests.json`, when the server has it.
+    pub open311: Option<Phase>,
 }
 
 impl Round {
     pub fn ratio(&self) -> f64 {
         self.intake.rate() / self.health.rate()
+    }
+    pub fn open311_ratio(&self) -> Option<f64> {
+        Some(self.open311.as_ref()?.rate() / self.health.rate())
     }
 }
 
@@ -86,17 +91,39 @@ impl IntakeResult {
     pub fn intake_p99(&self) -> f64 {
         self.med(|r| r.intake.p99())
     }
+    pub fn has_open311(&self) -> bool {
+        self.rounds.iter().all(|r| r.open311.is_some())
+    }
+    pub fn open311_rate(&self) -> f64 {
+        self.med(|r| r.open311.as_ref().map_or(f64::NAN, Phase::rate))
+    }
+    pub fn open311_ratio(&self) -> f64 {
+        self.med(|r| r.open311_ratio().unwrap_or(f64::NAN))
+    }
+    pub fn open311_p50(&self) -> f64 {
+        self.med(|r| r.open311.as_ref().map_or(f64::NAN, Phase::p50))
+    }
+    pub fn open311_p99(&self) -> f64 {
+        self.med(|r| r.open311.as_ref().map_or(f64::NAN, Phase::p99))
+    }
     pub fn failed(&self) -> u64 {
         self.rounds
             .iter()
-            .map(|r| r.health.failed + r.intake.failed)
+            .map(|r| r.health.failed + r.intake.failed + r.open311.as_ref().map_or(0, |p| p.failed))
             .sum()
     }
     pub fn first_error(&self) -> Option<&str> {
         self.rounds
             .iter()
-            .flat_map(|r| [&r.health.first_error, &r.intake.first_error])
-            .find_map(|e| e.as_deref())
+            .flat_map(|r| {
+                [
+                    r.health.first_error.as_deref(),
+                    r.intake.first_error.as_deref(),
+                    r.open311.as_ref().and_then(|p| p.first_error.as_deref()),
+                ]
+            })
+            .flatten()
+            .next()
     }
 }
 
@@ -122,13 +149,14 @@ pub async fn run(
     let token = login(&client, &base, "dhk.dan").await?;
     let run_id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
 
-    let health = {
+    let health: MakeRequest = {
         let client = client.clone();
         let url = format!("{base}/healthz");
         Arc::new(move |_: usize, _: u64| client.get(&url))
     };
-    let intake = {
+    let intake: MakeRequest = {
         let client = client.clone();
+        let run_id = run_id.clone();
         let url = format!("{base}/api/v1/reports");
         Arc::new(move |task: usize, seq: u64| {
             client.post(&url).bearer_auth(&token).json(&serde_json::json!({
@@ -141,72 +169,75 @@ pub async fn run(
         })
     };
 
-    // Warm up: open the connections and touch both paths once.
-    drive(
-        server,
-        s.concurrency,
-        Duration::from_secs(2),
-        StatusCode::OK,
-        health.clone(),
-    )
-    .await;
-    drive(
-        server,
-        s.concurrency,
-        Duration::from_secs(1),
-        StatusCode::CREATED,
-        intake.clone(),
-    )
-    .await;
+    let open311: Option<MakeRequest> = if open311_present(server).await? {
+        let key = open311_key(server).await?;
+        let client = client.clone();
+        let url = format!("{base}/open311/v2/requests.json");
+        let run_id = run_id.clone();
+        Some(Arc::new(move |task: usize, seq: u64| {
+            let description =
+                format!("Khói bốc lên từ nhà kho cuối ngõ (đo tải Open311 {run_id}-{task}-{seq})");
+            let form: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("api_key", &key)
+                .append_pair("service_code", "fire")
+                .append_pair("lat", "20.84")
+                .append_pair("long", "106.67")
+                .append_pair("description", &description)
+                .finish();
+            client
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form)
+        }))
+    } else {
+        None
+    };
+    // The kinds of request measured in every round: name, expected status, request.
+    let mut kinds: Vec<(&str, StatusCode, MakeRequest)> = vec![
+        ("health", StatusCode::OK, health),
+        ("intake", StatusCode::CREATED, intake),
+    ];
+    if let Some(o) = open311 {
+        kinds.push(("open311", StatusCode::OK, o));
+    }
+
+    // Warm up: open the connections and touch every path once.
+    for (i, (_, expect, make)) in kinds.iter().enumerate() {
+        let length = Duration::from_secs(if i == 0 { 2 } else { 1 });
+        drive(server, s.concurrency, length, *expect, make.clone()).await;
+    }
 
     let mut rounds = Vec::new();
     for i in 0..s.rounds {
-        // Alternate which phase goes first, so a drift in load favours neither.
-        let (health, intake) = if i % 2 == 0 {
-            let h = drive(
-                server,
-                s.concurrency,
-                s.round,
-                StatusCode::OK,
-                health.clone(),
-            )
-            .await;
-            let n = drive(
-                server,
-                s.concurrency,
-                s.round,
-                StatusCode::CREATED,
-                intake.clone(),
-            )
-            .await;
-            (h, n)
-        } else {
-            let n = drive(
-                server,
-                s.concurrency,
-                s.round,
-                StatusCode::CREATED,
-                intake.clone(),
-            )
-            .await;
-            let h = drive(
-                server,
-                s.concurrency,
-                s.round,
-                StatusCode::OK,
-                health.clone(),
-            )
-            .await;
-            (h, n)
+        // Rotate which phase goes first, so a drift in load favours none.
+        let mut phases: Vec<Option<Phase>> = kinds.iter().map(|_| None).collect();
+        for k in 0..kinds.len() {
+            let j = (k + i) % kinds.len();
+            let (_, expect, make) = &kinds[j];
+            phases[j] = Some(drive(server, s.concurrency, s.round, *expect, make.clone()).await);
+        }
+        let mut phases = phases.into_iter().flatten();
+        let (Some(health), Some(intake)) = (phases.next(), phases.next()) else {
+            bail!("a phase was not measured");
+        };
+        let round = Round {
+            health,
+            intake,
+            open311: phases.next(),
         };
         eprintln!(
-            "  {engine} round {}: health {:.0}/s, intake {:.0}/s (ratio {:.2})",
+            "  {engine} round {}: health {:.0}/s, intake {:.0}/s (ratio {:.2}){}",
             i + 1,
-            health.rate(),
-            intake.rate(),
-            intake.rate() / health.rate()
+            round.health.rate(),
+            round.intake.rate(),
+            round.ratio(),
+            round
+                .open311
+                .as_ref()
+                .map(|o| format!(", Open311 {:.0}/s", o.rate()))
+                .unwrap_or_default()
         );
-        rounds.push(Round { health, intake });
+        rounds.push(round);
     }
     Ok(IntakeResult {
         engine: engine.to_string(),
@@ -220,17 +251,13 @@ pub async fn run(
 type MakeRequest = Arc<dyn Fn(usize, u64) -> reqwest::RequestBuilder + Send + Sync>;
 
 /// `concurrency` clients each send requests one after another until `length` is up.
-async fn drive<F>(
+async fn drive(
     server: &Server,
     concurrency: usize,
     length: Duration,
     expect: StatusCode,
-    make: Arc<F>,
-) -> Phase
-where
-    F: Fn(usize, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
-{
-    let make: MakeRequest = make;
+    make: MakeRequest,
+) -> Phase {
     let server_cpu = server.cpu_secs();
     let client_cpu = crate::machine::cpu_secs("self");
     let (busy, iowait) = crate::machine::machine_cpu();
@@ -310,6 +337,26 @@ where
     phase.iowait_cores = (iowait_now - iowait) / phase.secs;
     sort(&mut phase.lat_ms);
     phase
+}
+
+/// Issue an Open311 API key for the demo ward with the server's own command line.
+async fn open311_key(server: &Server) -> Result<String> {
+    let out = server
+        .cli(&[
+            "apikey",
+            "add",
+            "--ward",
+            "du-hang-kenh",
+            "--name",
+            "load bench",
+        ])
+        .await?;
+    out.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_string)
+        .context("`wardwatch apikey add` printed no key")
 }
 
 /// Whether the server has an Open311 `POST /open311/v2/requests.json`: any answer but

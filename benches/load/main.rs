@@ -263,20 +263,20 @@ async fn fanout_all(cfg: &Config, loads: &LoadLog, pg: Option<&String>, report: 
     let mut runs: Vec<(String, usize)> = Vec::new();
     if cfg.listeners > 0 {
         let one = cfg.listeners.min(capacity);
-        runs.push(("one node".into(), one));
+        runs.push(("the most one node holds here".into(), one));
         if cfg.listeners > capacity {
-            runs.push(("target count".into(), cfg.listeners));
+            runs.push(("the target count".into(), cfg.listeners));
         }
     }
     if cfg.listeners_large > 0 {
-        runs.push(("large".into(), cfg.listeners_large));
+        runs.push(("the larger try".into(), cfg.listeners_large));
     }
     for (purpose, n) in runs {
         let nodes = n.div_ceil(capacity.max(1)).max(1);
         let label = if nodes == 1 {
-            format!("{n} listeners, 1 node")
+            format!("{} listeners, 1 node", report::int(n as f64))
         } else {
-            format!("{n} listeners over {nodes} nodes")
+            format!("{} listeners over {nodes} nodes", report::int(n as f64))
         };
         let run = if nodes == 1 {
             eprintln!("bench: fan-out, {label} (SQLite)");

@@ -19,7 +19,7 @@ const FANOUT_P99_MS: f64 = 500.0;
 const KIB_PER_LISTENER: f64 = 16.0;
 
 pub struct FanoutRun {
-    /// "one node", "target count" or "large".
+    /// Why this count: the most one node holds, the target count, the larger try.
     pub purpose: String,
     pub label: String,
     pub result: Result<FanoutResult, String>,
@@ -157,16 +157,31 @@ impl Report {
                 cell(why)
             );
         }
-        let open311 = match self.open311 {
-            Some(true) => "the route exists, but this bench does not drive it yet",
-            Some(false) => "not measured: this build has no `POST /open311/v2/requests.json`",
-            None => "not measured",
-        };
-        let _ = writeln!(
-            w,
-            "| Intake through Open311 | {open311} | — | NOT MEASURED |"
-        );
-
+        for r in self.intake.iter().flatten().filter(|r| r.has_open311()) {
+            let _ = writeln!(
+                w,
+                "| Intake through Open311 on {}, {} clients: `POST /open311/v2/requests.json` vs `GET /healthz` | {} reports/s against {} checks/s: **{:.2}×** (p50 {} ms, p99 {} ms) | ≥ 1/3 (0.33×) of the health-check rate | {} |",
+                r.engine,
+                r.concurrency,
+                int(r.open311_rate()),
+                int(r.health_rate()),
+                r.open311_ratio(),
+                ms(r.open311_p50()),
+                ms(r.open311_p99()),
+                verdict(r.open311_ratio() >= INTAKE_RATIO && r.failed() == 0)
+            );
+        }
+        if !self.intake.iter().flatten().any(|r| r.has_open311()) {
+            let open311 = match self.open311 {
+                Some(true) => "not measured (see the intake errors below)",
+                Some(false) => "not measured: this build has no `POST /open311/v2/requests.json`",
+                None => "not measured",
+            };
+            let _ = writeln!(
+                w,
+                "| Intake through Open311 | {open311} | — | NOT MEASURED |"
+            );
+        }
         if self.requested_listeners > self.node_capacity && self.node_capacity > 0 {
             let _ = writeln!(
                 w,
@@ -285,11 +300,13 @@ impl Report {
             w,
             "Closed loop: each of C clients (one `reqwest` client, keep-alive connections) sends \
              its next request when the last is answered, for a fixed time per phase. Each round \
-             is a health phase and an intake phase back to back, the order alternating between \
-             rounds; the ratio is taken within each round and the median over rounds is quoted. \
-             Intake is `POST /api/v1/reports` as `dhk.dan` with a bearer token (no captcha), a \
-             new description each time; a report counts once answered 201, which the service \
-             sends only after the commit. CPU is in cores busy on average: the server process, \
+             is one phase of each kind of request back to back, the order rotating between \
+             rounds; the ratio to the health check is taken within each round and the median \
+             over rounds is quoted. The JSON API's intake is `POST /api/v1/reports` as `dhk.dan` \
+             with a bearer token (no captcha); Open311's is `POST /open311/v2/requests.json` \
+             (form-encoded, `service_code=fire`, lat/long, with an API key issued for the ward by \
+             `wardwatch apikey add`). Every report has a new description; it counts once \
+             answered with success, which the service sends only after the commit. CPU is in cores busy on average: the server process, \
              this bench process, the whole machine (with PostgreSQL and anything else running), \
              and in brackets the cores' worth of time the machine spent waiting for I/O.\n"
         );
@@ -302,41 +319,65 @@ impl Report {
             );
             let _ = writeln!(
                 w,
-                "| round | health/s | health p50 / p99 ms | intake/s | intake p50 / p99 ms | intake/health | cores busy in health: server, bench, machine | in intake: server, bench, machine (I/O wait) | failed |\n|---|---|---|---|---|---|---|---|---|"
+                "| round | request | per second | p50 / p99 ms | ÷ health | cores busy: server, bench, machine (I/O wait) | failed |\n|---|---|---|---|---|---|---|"
             );
             for (i, x) in r.rounds.iter().enumerate() {
+                let mut phases = vec![("health", &x.health), ("JSON API", &x.intake)];
+                if let Some(o) = &x.open311 {
+                    phases.push(("Open311", o));
+                }
+                for (name, p) in phases {
+                    let _ = writeln!(
+                        w,
+                        "| {} | {name} | {} | {} / {} | {:.3} | {:.2}, {:.2}, {:.2} ({:.2}) | {} |",
+                        i + 1,
+                        int(p.rate()),
+                        ms(p.p50()),
+                        ms(p.p99()),
+                        p.rate() / x.health.rate(),
+                        p.server_cores,
+                        p.client_cores,
+                        p.machine_cores,
+                        p.iowait_cores,
+                        p.failed
+                    );
+                }
+            }
+            let mut medians = vec![
+                (
+                    "health",
+                    r.health_rate(),
+                    r.health_p50(),
+                    r.health_p99(),
+                    1.0,
+                ),
+                (
+                    "JSON API",
+                    r.intake_rate(),
+                    r.intake_p50(),
+                    r.intake_p99(),
+                    r.ratio(),
+                ),
+            ];
+            if r.has_open311() {
+                medians.push((
+                    "Open311",
+                    r.open311_rate(),
+                    r.open311_p50(),
+                    r.open311_p99(),
+                    r.open311_ratio(),
+                ));
+            }
+            for (name, rate, p50, p99, ratio) in medians {
                 let _ = writeln!(
                     w,
-                    "| {} | {} | {} / {} | {} | {} / {} | {:.2} | {:.2}, {:.2}, {:.2} | {:.2}, {:.2}, {:.2} ({:.2}) | {} |",
-                    i + 1,
-                    int(x.health.rate()),
-                    ms(x.health.p50()),
-                    ms(x.health.p99()),
-                    int(x.intake.rate()),
-                    ms(x.intake.p50()),
-                    ms(x.intake.p99()),
-                    x.ratio(),
-                    x.health.server_cores,
-                    x.health.client_cores,
-                    x.health.machine_cores,
-                    x.intake.server_cores,
-                    x.intake.client_cores,
-                    x.intake.machine_cores,
-                    x.intake.iowait_cores,
-                    x.health.failed + x.intake.failed
+                    "| **median** | {name} | **{}** | {} / {} | **{ratio:.3}** | | |",
+                    int(rate),
+                    ms(p50),
+                    ms(p99)
                 );
             }
-            let _ = writeln!(
-                w,
-                "| **median** | **{}** | {} / {} | **{}** | {} / {} | **{:.2}** | | | |\n",
-                int(r.health_rate()),
-                ms(r.health_p50()),
-                ms(r.health_p99()),
-                int(r.intake_rate()),
-                ms(r.intake_p50()),
-                ms(r.intake_p99()),
-                r.ratio()
-            );
+            let _ = writeln!(w);
             if let Some(e) = r.first_error() {
                 let _ = writeln!(w, "First error: `{}`\n", e.replace('`', "'"));
             }

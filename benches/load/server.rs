@@ -22,7 +22,9 @@ pub struct Server {
     wrapper: Child,
     stopped: bool,
     log: PathBuf,
-    _data: tempfile::TempDir,
+    bin: PathBuf,
+    database_url: Option<String>,
+    data: tempfile::TempDir,
 }
 
 impl Server {
@@ -69,7 +71,12 @@ impl Server {
             wrapper,
             stopped: false,
             log,
-            _data: data,
+            bin: bin.to_path_buf(),
+            database_url: match db {
+                Db::Sqlite => None,
+                Db::Postgres(url) => Some(url.clone()),
+            },
+            data,
         };
         server.wait_ready(Duration::from_secs(300)).await?;
         Ok(server)
@@ -77,6 +84,33 @@ impl Server {
 
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Run a command of the same binary on the same database (e.g. `apikey add`) and
+    /// return what it printed.
+    pub async fn cli(&self, args: &[&str]) -> Result<String> {
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--data")
+            .arg(self.data.path())
+            .args(args)
+            .env("RUST_LOG", "wardwatch=warn")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        match &self.database_url {
+            Some(url) => cmd.env("DATABASE_URL", url),
+            None => cmd.env_remove("DATABASE_URL"),
+        };
+        let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+            .await
+            .context("the command took over 60 s")??;
+        if !out.status.success() {
+            bail!(
+                "wardwatch {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Resident memory now, in KiB.

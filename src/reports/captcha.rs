@@ -194,7 +194,17 @@ mod tests {
         assert!(ch.svg.starts_with("<svg") && !ch.svg.contains("<text"));
         let right = answer_of(&c, &ch.token);
         assert!(c.verify(&ch.token, &(right + 1).to_string()).is_err());
+        assert!(
+            c.verify(&ch.token, &right.to_string()).is_err(),
+            "a wrong answer used the token up"
+        );
+        // A garbled answer uses its token up too.
+        let ch = c.challenge();
         assert!(c.verify(&ch.token, "abc").is_err());
+        assert!(c.verify(&ch.token, &answer_of(&c, &ch.token).to_string()).is_err());
+        // The right answer passes once.
+        let ch = c.challenge();
+        let right = answer_of(&c, &ch.token);
         assert!(c.verify(&ch.token, &right.to_string()).is_ok());
         assert!(
             c.verify(&ch.token, &right.to_string()).is_err(),
