@@ -201,7 +201,10 @@ mod tests {
         // A garbled answer uses its token up too.
         let ch = c.challenge();
         assert!(c.verify(&ch.token, "abc").is_err());
-        assert!(c.verify(&ch.token, &answer_of(&c, &ch.token).to_string()).is_err());
+        assert!(
+            c.verify(&ch.token, &answer_of(&c, &ch.token).to_string())
+                .is_err()
+        );
         // The right answer passes once.
         let ch = c.challenge();
         let right = answer_of(&c, &ch.token);
