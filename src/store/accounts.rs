@@ -98,7 +98,7 @@ macro_rules! impl_account_store {
             ) -> $crate::store::StoreResult<$crate::store::accounts::User> {
                 use $crate::store::StoreError;
                 let now = chrono::Utc::now();
-                let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+                let mut tx = self.begin_tx().await.map_err(StoreError::from_sqlx)?;
                 let created: $crate::store::accounts::User = sqlx::query_as(
                     "INSERT INTO users (username, display_name, password_hash, role, ward_id, \
                      group_id, person_id, created_at, password_changed_at) \
@@ -198,7 +198,7 @@ macro_rules! impl_account_store {
                 keep_session: Option<i64>,
             ) -> $crate::store::StoreResult<()> {
                 use $crate::store::StoreError;
-                let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+                let mut tx = self.begin_tx().await.map_err(StoreError::from_sqlx)?;
                 let ward: Option<Option<i64>> = sqlx::query_scalar(
                     "UPDATE users SET password_hash = $2, password_changed_at = $3, \
                      failed_logins = 0, locked_until = NULL WHERE id = $1 RETURNING ward_id",

@@ -163,8 +163,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 macro_rules! in_tx {
     ($self:ident, $tx:ident => $body:expr) => {{
         let mut $tx = $self
-            .pool
-            .begin()
+            .begin_tx()
             .await
             .map_err($crate::store::StoreError::from_sqlx)?;
         let out = $body;
@@ -223,7 +222,7 @@ macro_rules! impl_common {
                 entity_id: i64,
                 detail: &str,
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err($crate::store::StoreError::from_sqlx)?;
+                let mut tx = self.begin_tx().await.map_err($crate::store::StoreError::from_sqlx)?;
                 Self::audit_tx(&mut tx, actor, Some(ward_id), entity, Some(entity_id), "view", detail.to_string())
                     .await?;
                 tx.commit().await.map_err($crate::store::StoreError::from_sqlx)
@@ -287,8 +286,7 @@ macro_rules! impl_batch {
                 use $crate::store::{BatchError, StoreError, Write};
                 let fail = |index, error| BatchError { index, error };
                 let mut tx = self
-                    .pool
-                    .begin()
+                    .begin_tx()
                     .await
                     .map_err(|e| fail(0, StoreError::from_sqlx(e)))?;
                 for (i, w) in writes.iter().enumerate() {

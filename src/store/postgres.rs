@@ -56,6 +56,10 @@ impl PgStore {
 }
 
 impl PgStore {
+    async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
     /// Transactions that hand out ids live listeners follow (reports, warning events)
     /// take this lock, so that ids commit in the order they were given: a reader that
     /// has seen id N never misses a smaller id committed later.

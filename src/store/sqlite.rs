@@ -38,6 +38,13 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// Every write transaction takes the write lock at its start (BEGIN IMMEDIATE): a
+    /// transaction that reads first and writes later could otherwise fail with "database
+    /// is locked" when another writer committed in between, whatever the busy timeout.
+    async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// SQLite has one writer at a time: ids already commit in order.
     async fn order_lock(
         _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,

@@ -383,7 +383,7 @@ macro_rules! impl_territory_store {
                 archived: bool,
             ) -> $crate::store::StoreResult<()> {
                 use $crate::store::StoreError;
-                let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+                let mut tx = self.begin_tx().await.map_err(StoreError::from_sqlx)?;
                 let when = archived.then(chrono::Utc::now);
                 // `table` is one of our own constants, never user input.
                 let ward: Option<Option<i64>> = sqlx::query_scalar(&format!(
