@@ -2,26 +2,29 @@
 # THE benchmark command of wardwatch: builds the release server and runs the `load` bench
 # (benches/load/), which measures and then rewrites BENCHMARKS.md.
 #
-#   scripts/bench.sh                         everything, defaults below (~10 minutes)
+#   scripts/bench.sh                         everything, defaults below (~6 minutes)
 #   BENCH_SKIP_PG=1 BENCH_LISTENERS_LARGE=0 scripts/bench.sh      a quicker run
 #
 # What it measures (targets in BENCHMARKS.md):
-#   1. Intake: POST /api/v1/reports (durable, as a logged-in resident) against
+#   1. Intake: POST /api/v1/reports (durable, as a logged-in resident) and, when the
+#      build has it, Open311 POST /open311/v2/requests.json (with an API key), against
 #      GET /healthz on the same server, same client, same concurrency, in alternating
 #      rounds; on SQLite and on PostgreSQL (a fresh wwbench_* database, dropped after).
-#   2. Fan-out: idle live listeners of one ward (SSE); one warning is published and its
-#      arrival at every listener is timed; server memory per listener. One node holds at
-#      most the open-file limit less 100 listeners; a larger count is spread over several
-#      nodes sharing a PostgreSQL database.
+#   2. Fan-out: idle live listeners of one ward (SSE); warnings are published one at a
+#      time and their arrival at every listener is timed; server memory per listener. One
+#      node holds at most the open-file limit less 100 listeners; a larger count is spread
+#      over several nodes sharing a PostgreSQL database (skipped when that server has too
+#      few connections free: they are shared with everyone's tests).
 # Servers are target/release/wardwatch in their own processes; listeners live in worker
 # processes of the bench. Everything is on loopback and stops by itself.
 #
 # Settings (environment):
-#   BENCH_SECS=10               length of one phase (a round = one health + one intake phase)
+#   BENCH_SECS=10               length of one phase (a round = one phase of each kind of request)
 #   BENCH_ROUNDS=3              rounds per engine
 #   BENCH_CONCURRENCY=64        concurrent clients for intake and health check
 #   BENCH_LISTENERS=30000       live listeners (0 skips)
 #   BENCH_LISTENERS_LARGE=100000  a larger fan-out try (0 skips)
+#   BENCH_PUBLICATIONS=5        warnings published, one after another, to the same listeners
 #   BENCH_SKIP_PG=1             no PostgreSQL (intake on SQLite only, fan-out on one node only)
 #   BENCH_SKIP_INTAKE=1, BENCH_SKIP_FANOUT=1
 #   TEST_DATABASE_URL           PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres)

@@ -138,19 +138,20 @@ fn fanout(r: &Report, w: &mut String) {
     }
     let _ = writeln!(w, "**Fan-out.**");
     for (label, f) in &done {
-        let wall = f.max(true) / 1000.0;
+        let last = f.p(true, 100.0);
+        let servers = f.med(|x| x.servers_cpu);
         let _ = writeln!(
             w,
-            "With {label}, the last listener had the warning {:.0} ms after the POST began; \
-             from the POST to the last arrival the servers used {:.2} CPU seconds ({:.0} µs per \
-             listener) and the listener workers {:.2}, of the {:.2} the {} cores had in that \
-             time. Server memory grew by {:.1} KiB per listener.",
-            f.max(true),
-            f.servers_cpu,
-            f.servers_cpu / f.received().max(1) as f64 * 1e6,
-            f.workers_cpu,
-            wall * r.machine.cores as f64,
-            r.machine.cores,
+            "With {label}, the last listener had a warning {:.0} ms after its POST began \
+             (median of {} publications); from the POST until every listener had it, the \
+             servers used {:.2} CPU seconds ({:.0} µs per listener), the listener workers {:.2} \
+             and the whole machine {:.2} (medians). Server memory grew by {:.1} KiB per listener.",
+            last,
+            f.publications.len(),
+            servers,
+            servers / f.connected.max(1) as f64 * 1e6,
+            f.med(|x| x.workers_cpu),
+            f.med(|x| x.machine_cpu),
             f.kib_per_listener(),
         );
     }

@@ -1,7 +1,8 @@
-//! Intake: durable report creation (`POST /api/v1/reports` as a logged-in resident)
-//! against `GET /healthz` on the same server, with the same client and the same number of
-//! concurrent clients, in alternating rounds of a fixed time. Each client sends its next
-//! request as soon as the last is answered (closed loop).
+//! Intake: durable report creation (`POST /api/v1/reports` as a logged-in resident, and
+//! Open311 `POST /open311/v2/requests.json` with an API key when the build has it) against
+//! `GET /healthz` on the same server, with the same client and the same number of
+//! concurrent clients, in rounds of fixed-time phases whose order rotates. Each client
+//! sends its next request as soon as the last is answered (closed loop).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -3,12 +3,12 @@
 //! `GET /api/v1/warnings/stream?ward=…` (HTTP/1.1, chunked Server-Sent Events).
 //!
 //! Started by the bench as `load worker SERVERS FIRST COUNT PER_IP PARALLEL DEADLINE_S`.
-//! It prints `ready OK FAILED` once every listener has its response headers (so is
-//! subscribed), then waits for `published` on standard input, then prints one line
-//! `a ARRIVAL_US SENT_US` per listener that got the warning (Unix microseconds; SENT_US is
-//! the event's `sent_at`) and finally `done RECEIVED MISSING CLOSED CPU_S` (CPU_S: the CPU
-//! seconds the worker used from the publication on). Standard input
-//! closing (the bench is gone) or DEADLINE_S ends it at once.
+//! It prints `ready OK FAILED CPU_S` once every listener has its response headers (so is
+//! subscribed). Then, for each `published` line on standard input, it waits until every
+//! listener has that warning (or 30 s), prints one line `a ARRIVAL_US SENT_US` per listener
+//! that got it (Unix microseconds; SENT_US is the event's `sent_at`) and then
+//! `done RECEIVED MISSING CLOSED CPU_S`. CPU_S is the CPU seconds the worker has used so
+//! far. Standard input closing (the bench is done or gone) or DEADLINE_S ends it.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -76,7 +76,12 @@ pub fn route(g: usize, per_ip: usize, servers: &[SocketAddr]) -> (Ipv4Addr, Sock
 
 enum Outcome {
     Ready(bool),
-    Arrived { arrival_us: i64, sent_us: i64 },
+    /// The listener's `nth` warning (1 for the first) arrived.
+    Arrived {
+        nth: usize,
+        arrival_us: i64,
+        sent_us: i64,
+    },
     Closed,
 }
 
@@ -123,59 +128,65 @@ async fn work(plan: Plan) -> Result<()> {
     let mut commands = stdin_lines();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut ready, mut failed, mut closed) = (0usize, 0usize, 0usize);
-    let mut arrivals = Vec::new();
+    // Arrivals by publication (1, 2, …): each listener numbers the warnings it sees.
+    let mut arrivals: Vec<Vec<(i64, i64)>> = Vec::new();
     while ready + failed < plan.count {
         match rx.recv().await {
             Some(Outcome::Ready(true)) => ready += 1,
             Some(Outcome::Ready(false)) => failed += 1,
             Some(Outcome::Arrived {
+                nth,
                 arrival_us,
                 sent_us,
-            }) => arrivals.push((arrival_us, sent_us)),
+            }) => record(&mut arrivals, nth, arrival_us, sent_us),
             Some(Outcome::Closed) => closed += 1,
             None => break,
         }
     }
-    writeln!(out, "ready {ready} {failed}")?;
+    let cpu = || crate::machine::cpu_secs("self");
+    writeln!(out, "ready {ready} {failed} {:.3}", cpu())?;
     out.flush()?;
 
-    // Wait for the bench to publish (or to go away).
-    loop {
-        match commands.recv().await {
-            Some(l) if l.trim() == "published" => break,
-            Some(_) => {}
-            None => return Ok(()),
+    // For each publication the bench announces: wait until every listener has it.
+    let mut publication = 0;
+    while let Some(command) = commands.recv().await {
+        if command.trim() != "published" {
+            continue;
         }
-    }
-    let cpu_at_publication = crate::machine::cpu_secs("self");
-    let wait = tokio::time::sleep(EVENT_WAIT);
-    tokio::pin!(wait);
-    while arrivals.len() + closed < ready {
-        tokio::select! {
-            m = rx.recv() => match m {
-                Some(Outcome::Arrived { arrival_us, sent_us }) => arrivals.push((arrival_us, sent_us)),
-                Some(Outcome::Closed) => closed += 1,
-                Some(Outcome::Ready(_)) => {}
-                None => break,
-            },
-            _ = &mut wait => break,
+        publication += 1;
+        let got = |a: &Vec<Vec<(i64, i64)>>| a.get(publication - 1).map_or(0, Vec::len);
+        let wait = tokio::time::sleep(EVENT_WAIT);
+        tokio::pin!(wait);
+        while got(&arrivals) + closed < ready {
+            tokio::select! {
+                m = rx.recv() => match m {
+                    Some(Outcome::Arrived { nth, arrival_us, sent_us }) => {
+                        record(&mut arrivals, nth, arrival_us, sent_us)
+                    }
+                    Some(Outcome::Closed) => closed += 1,
+                    Some(Outcome::Ready(_)) => {}
+                    None => break,
+                },
+                _ = &mut wait => break,
+            }
         }
+        let these = arrivals.get(publication - 1).map_or(&[][..], Vec::as_slice);
+        for (a, s) in these {
+            writeln!(out, "a {a} {s}")?;
+        }
+        writeln!(
+            out,
+            "done {} {} {closed} {:.3}",
+            these.len(),
+            ready.saturating_sub(these.len()),
+            cpu()
+        )?;
+        out.flush()?;
     }
-    for (a, s) in &arrivals {
-        writeln!(out, "a {a} {s}")?;
-    }
-    writeln!(
-        out,
-        "done {} {} {closed} {:.3}",
-        arrivals.len(),
-        ready - arrivals.len().min(ready),
-        crate::machine::cpu_secs("self") - cpu_at_publication
-    )?;
-    out.flush()?;
     Ok(())
 }
 
-/// One listener: connect, subscribe, report readiness, then read until the warning.
+/// One listener: connect, subscribe, report readiness, then report every warning.
 async fn listen(
     src: Ipv4Addr,
     server: SocketAddr,
@@ -202,18 +213,19 @@ async fn listen(
     let mut events = SseParser::default();
     let mut buf = vec![0u8; 2048];
     let mut data = leftover;
+    let mut nth = 0;
     loop {
         let mut sse = Vec::new();
         body.feed(&data, &mut sse);
-        if let Some(json) = events.feed(&sse) {
-            let arrival_us = unix_us();
+        let arrival_us = unix_us();
+        for json in events.feed(&sse) {
+            nth += 1;
             let sent_us = sent_at_us(&json).unwrap_or(0);
             let _ = tx.send(Outcome::Arrived {
+                nth,
                 arrival_us,
                 sent_us,
             });
-            // Keep the connection open until the worker exits.
-            std::future::pending::<()>().await;
         }
         match stream.read(&mut buf).await {
             Ok(0) | Err(_) => {
@@ -223,6 +235,13 @@ async fn listen(
             Ok(n) => data = buf[..n].to_vec(),
         }
     }
+}
+
+fn record(arrivals: &mut Vec<Vec<(i64, i64)>>, nth: usize, arrival_us: i64, sent_us: i64) {
+    if arrivals.len() < nth {
+        arrivals.resize_with(nth, Vec::new);
+    }
+    arrivals[nth - 1].push((arrival_us, sent_us));
 }
 
 /// Standard input line by line, read on a thread of its own; the channel closes at EOF.
@@ -332,7 +351,7 @@ impl Dechunk {
     }
 }
 
-/// Server-Sent Events: returns the data of the first complete `warning` event.
+/// Server-Sent Events: returns the data of each complete `warning` event.
 #[derive(Default)]
 struct SseParser {
     line: Vec<u8>,
@@ -341,7 +360,8 @@ struct SseParser {
 }
 
 impl SseParser {
-    fn feed(&mut self, bytes: &[u8]) -> Option<String> {
+    fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+        let mut found = Vec::new();
         for &b in bytes {
             if b != b'\n' {
                 self.line.push(b);
@@ -356,7 +376,7 @@ impl SseParser {
                 let data = std::mem::take(&mut self.data);
                 self.event.clear();
                 if done {
-                    return Some(data);
+                    found.push(data);
                 }
             } else if let Some(v) = line.strip_prefix("event:") {
                 self.event = v.trim_start().to_string();
@@ -367,7 +387,7 @@ impl SseParser {
                 self.data.push_str(v.strip_prefix(' ').unwrap_or(v));
             }
         }
-        None
+        found
     }
 }
 
@@ -379,7 +399,10 @@ pub fn self_check() -> Result<()> {
     for piece in wire.as_bytes().chunks(5) {
         d.feed(piece, &mut out);
     }
-    let json = p.feed(&out).context("the SSE parser found no warning")?;
+    let json = p
+        .feed(&out)
+        .pop()
+        .context("the SSE parser found no warning")?;
     let us = sent_at_us(&json).context("no sent_at")?;
     anyhow::ensure!(us == 1_767_323_045_500_000, "sent_at parsed as {us}");
     Ok(())

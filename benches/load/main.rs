@@ -1,13 +1,13 @@
 //! Load benchmarks of wardwatch (`scripts/bench.sh` runs them and explains the settings):
 //!
-//! - intake: durable report creation against the health check on the same server, on
-//!   SQLite and on PostgreSQL (intake.rs);
-//! - fan-out: a warning published to many idle live listeners of one ward, on one node
+//! - intake: durable report creation (JSON API, Open311) against the health check on the
+//!   same server, on SQLite and on PostgreSQL (intake.rs);
+//! - fan-out: warnings published to many idle live listeners of one ward, on one node
 //!   and across nodes (fanout.rs, with the listener worker in listener.rs).
 //!
 //! The servers are the release binary in their own processes (server.rs); the figures go
-//! to BENCHMARKS.md (report.rs). `load worker …` is this binary re-run as a listener
-//! worker.
+//! to BENCHMARKS.md (report.rs, discussion.rs). `load worker …` is this binary re-run as
+//! a listener worker.
 
 mod discussion;
 mod fanout;
@@ -47,6 +47,7 @@ pub struct Config {
     pub per_ip: usize,
     pub parallel: usize,
     pub pg_in_flight: usize,
+    pub publications: usize,
     pub node_capacity: usize,
     pub command: String,
 }
@@ -93,6 +94,7 @@ impl Config {
             per_ip: num("BENCH_PER_IP", 10_000)?.clamp(1, 20_000),
             parallel: num("BENCH_CONNECT_PARALLEL", 16)?.max(1),
             pg_in_flight: num("BENCH_PG_IN_FLIGHT", 4)?.max(1),
+            publications: num("BENCH_PUBLICATIONS", 5)?.max(1),
             node_capacity: num("BENCH_NODE_CAPACITY", fits)?.clamp(1, fits),
             command: std::env::var("BENCH_COMMAND")
                 .unwrap_or_else(|_| "cargo bench --bench load".into()),
@@ -191,6 +193,11 @@ async fn postgres(cfg: &Config) -> Result<String, String> {
     }
 }
 
+/// Connections one node's pool was seen to hold during a fan-out (it may grow to 16, plus
+/// one for LISTEN), and how many to leave free for other users of the server.
+const PG_CONNECTIONS_PER_NODE: usize = 12;
+const PG_CONNECTIONS_SPARE: usize = 10;
+
 const SERVER_LIFETIME: Duration = Duration::from_secs(1800);
 
 async fn intake_all(cfg: &Config, loads: &LoadLog, pg: Option<&String>, report: &mut Report) {
@@ -258,6 +265,7 @@ async fn fanout_all(cfg: &Config, loads: &LoadLog, pg: Option<&String>, report: 
         per_ip: cfg.per_ip,
         parallel: cfg.parallel,
         pg_in_flight_per_node: cfg.pg_in_flight,
+        publications: cfg.publications,
         connect_limit: Duration::from_secs(900),
     };
     let mut runs: Vec<(String, usize)> = Vec::new();
@@ -334,6 +342,16 @@ async fn fanout_postgres(
     admin: &str,
     loads: &LoadLog,
 ) -> Result<fanout::FanoutResult> {
+    // The PostgreSQL server's connections are shared with everyone's tests: leave room.
+    let (free, max) = pg::free_connections(admin).await?;
+    let need = nodes_n * PG_CONNECTIONS_PER_NODE + PG_CONNECTIONS_SPARE;
+    if free < need {
+        bail!(
+            "PostgreSQL has {free} of its {max} connections free; {nodes_n} nodes may take \
+             about {} and {PG_CONNECTIONS_SPARE} are left for others, so this run was skipped",
+            nodes_n * PG_CONNECTIONS_PER_NODE
+        );
+    }
     let db = pg::TempDb::create(admin).await?;
     let result = async {
         let mut nodes = Vec::new();
@@ -344,7 +362,11 @@ async fn fanout_postgres(
             nodes.push(Server::start(&name, &cfg.bin, &dbc, &cfg.work, SERVER_LIFETIME).await?);
         }
         let load = loads.mark(&format!("fan-out {label}"));
-        let result = fanout::run(label, "PostgreSQL", &nodes, n, settings, load, Some(admin)).await;
+        let pg = fanout::PgInfo {
+            admin_url: admin,
+            database: db.name(),
+        };
+        let result = fanout::run(label, "PostgreSQL", &nodes, n, settings, load, Some(pg)).await;
         for node in nodes {
             node.stop().await;
         }

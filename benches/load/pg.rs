@@ -61,13 +61,31 @@ impl TempDb {
     }
 }
 
-/// Connections the whole PostgreSQL server has open now (for the report).
-pub async fn connections(admin_url: &str) -> Option<i64> {
+/// Connections open now to one database and to the whole PostgreSQL server.
+pub async fn connections(admin_url: &str, database: &str) -> Option<(i64, i64)> {
     let mut conn = admin(admin_url).await.ok()?;
-    let n = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pg_stat_activity")
-        .fetch_one(&mut conn)
-        .await
-        .ok();
+    let n = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT count(*) FILTER (WHERE datname = $1), count(*) FROM pg_stat_activity",
+    )
+    .bind(database)
+    .fetch_one(&mut conn)
+    .await
+    .ok();
     let _ = conn.close().await;
     n
+}
+
+/// Connections the server can still take from ordinary users, and its `max_connections`.
+pub async fn free_connections(admin_url: &str) -> Result<(usize, usize)> {
+    let mut conn = admin(admin_url).await?;
+    let (max, reserved, used) = sqlx::query_as::<_, (i64, i64, i64)>(
+        "SELECT current_setting('max_connections')::bigint, \
+                current_setting('superuser_reserved_connections')::bigint, \
+                (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await?;
+    let free = (max - reserved - used).max(0) as usize;
+    Ok((free, max as usize))
 }
