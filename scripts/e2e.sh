@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser test: build wardwatch, start it with demo data on a free port and a
-# fresh data dir, wait for /readyz, run e2e/ward_overview.mjs then
-# e2e/report_warning.mjs against it in Debian's Chromium, stop the server, exit
+# fresh data dir, wait for /readyz, run e2e/ward_overview.mjs, then
+# e2e/report_warning.mjs and e2e/duty_checkin.mjs against it in Debian's Chromium, stop the server, exit
 # non-zero if either test failed.
 #
 # Needs: cargo, node + npm, /usr/bin/chromium (apt-get install -y chromium).
@@ -107,7 +107,7 @@ say "server ready on 127.0.0.1:$port (${SECONDS} s since start)"
 # captcha with `$WARDWATCH_BIN --data $WARDWATCH_DATA captcha-answer TOKEN`.
 failed=()
 worst=0
-for test in ward_overview report_warning; do
+for test in ward_overview report_warning duty_checkin; do
   say "running e2e/$test.mjs"
   set +e
   WARDWATCH_URL="http://127.0.0.1:$port" WARDWATCH_BIN="$bin" WARDWATCH_DATA="$tmpdir" node "e2e/$test.mjs"

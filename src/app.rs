@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::accounts::pages::router())
         .merge(crate::territory::router())
         .merge(crate::forces::router())
+        .merge(crate::duty::router())
         .merge(crate::sheets::web::router())
         .merge(crate::reports::router())
         .merge(crate::warnings::router())

@@ -267,6 +267,7 @@ macro_rules! labelled_enum {
         }
     };
 }
+pub(crate) use labelled_enum;
 
 labelled_enum!(
     /// Who a user is; see DESIGN "Who uses it".

@@ -33,6 +33,8 @@ pub struct Me {
     role: String,
     ward: Option<String>,
     group: Option<String>,
+    /// The person of the forces the account serves as (duty, check-in)
+    person_id: Option<i64>,
 }
 
 async fn me_of(state: &AppState, user: &crate::store::accounts::User) -> Result<Me, AppError> {
@@ -48,6 +50,7 @@ async fn me_of(state: &AppState, user: &crate::store::accounts::User) -> Result<
         role: user.role.clone(),
         ward: code(user.ward_id).await?,
         group: code(user.group_id).await?,
+        person_id: user.person_id,
     })
 }
 

@@ -7,6 +7,7 @@
 //! same data. Loading is idempotent: a ward whose code exists is skipped entirely, an
 //! account whose username exists is left alone.
 
+mod duty;
 mod names;
 
 use std::collections::{HashMap, HashSet};
@@ -91,6 +92,7 @@ pub async fn load(store: &dyn Store) -> Result<DemoSummary> {
     }
 
     summary.accounts = ensure_accounts(store).await?;
+    duty::load(store).await?;
     Ok(summary)
 }
 

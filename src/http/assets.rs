@@ -26,6 +26,7 @@ embedded! {
     "inbox.js" => "static/inbox.js", "text/javascript; charset=utf-8";
     "live.js" => "static/live.js", "text/javascript; charset=utf-8";
     "push.js" => "static/push.js", "text/javascript; charset=utf-8";
+    "duty.js" => "static/duty.js", "text/javascript; charset=utf-8";
     "leaflet-1.9.4/leaflet.js" => "vendor/leaflet-1.9.4/leaflet.js", "text/javascript; charset=utf-8";
     "leaflet-1.9.4/leaflet.css" => "vendor/leaflet-1.9.4/leaflet.css", "text/css; charset=utf-8";
     "leaflet-1.9.4/LICENSE" => "vendor/leaflet-1.9.4/LICENSE", "text/plain; charset=utf-8";

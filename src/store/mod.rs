@@ -6,6 +6,7 @@
 //! their pool type and add what differs between the engines (connection, backup).
 
 pub mod accounts;
+pub mod duty;
 pub mod forces;
 pub mod postgres;
 pub mod reports;
@@ -21,6 +22,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use accounts::AccountStore;
+pub use duty::DutyStore;
 pub use forces::ForcesStore;
 pub use reports::ReportStore;
 pub use territory::TerritoryStore;
@@ -100,7 +102,15 @@ pub struct AuditEntry {
 
 #[async_trait]
 pub trait Store:
-    AccountStore + TerritoryStore + ForcesStore + ReportStore + WarningStore + Send + Sync + 'static
+    AccountStore
+    + TerritoryStore
+    + ForcesStore
+    + DutyStore
+    + ReportStore
+    + WarningStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
     /// Bring the schema up to date.

@@ -9,8 +9,9 @@ use sqlx::postgres::PgPoolOptions;
 
 use super::{
     Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
-    accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
-    reports::impl_report_store, territory::impl_territory_store, warnings::impl_warning_store,
+    accounts::impl_account_store, duty::impl_duty_store, forces::impl_forces_store, impl_batch,
+    impl_common, reports::impl_report_store, territory::impl_territory_store,
+    warnings::impl_warning_store,
 };
 
 pub struct PgStore {
@@ -80,6 +81,7 @@ impl_common!(PgStore, sqlx::Postgres);
 impl_account_store!(PgStore, sqlx::Postgres);
 impl_territory_store!(PgStore, sqlx::Postgres);
 impl_forces_store!(PgStore, sqlx::Postgres);
+impl_duty_store!(PgStore, sqlx::Postgres);
 impl_report_store!(PgStore, sqlx::Postgres);
 impl_warning_store!(PgStore, sqlx::Postgres);
 impl_batch!(PgStore);

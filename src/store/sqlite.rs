@@ -10,8 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use super::{
     Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
-    accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
-    reports::impl_report_store, territory::impl_territory_store, warnings::impl_warning_store,
+    accounts::impl_account_store, duty::impl_duty_store, forces::impl_forces_store, impl_batch,
+    impl_common, reports::impl_report_store, territory::impl_territory_store,
+    warnings::impl_warning_store,
 };
 
 pub struct SqliteStore {
@@ -58,6 +59,7 @@ impl_common!(SqliteStore, sqlx::Sqlite);
 impl_account_store!(SqliteStore, sqlx::Sqlite);
 impl_territory_store!(SqliteStore, sqlx::Sqlite);
 impl_forces_store!(SqliteStore, sqlx::Sqlite);
+impl_duty_store!(SqliteStore, sqlx::Sqlite);
 impl_report_store!(SqliteStore, sqlx::Sqlite);
 impl_warning_store!(SqliteStore, sqlx::Sqlite);
 impl_batch!(SqliteStore);

@@ -406,6 +406,35 @@ impl TestApp {
             .to_string()
     }
 
+    /// Log in a demo account and return its session token, which is also the value of
+    /// the browser's session cookie.
+    pub async fn login_session(&self, username: &str) -> String {
+        self.demo_login(username).await
+    }
+
+    /// The CSRF token of a session, as its pages carry it.
+    pub async fn csrf_of(&self, session: &str) -> String {
+        let page = self.page("/", Some(session)).await;
+        hidden_input(&page.body, "csrf").expect("a page of a logged-in session has a form token")
+    }
+
+    /// A binary answer: status, content type and bytes.
+    pub async fn get_bytes(&self, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+        let res = self
+            .req(Method::GET, path, token)
+            .send()
+            .await
+            .expect("request sent");
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (status, ct, res.bytes().await.expect("body read").to_vec())
+    }
+
     /// Log in a demo account.
     pub async fn demo_login(&self, username: &str) -> String {
         self.login(username, DEMO_PASSWORD).await

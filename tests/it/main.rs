@@ -11,6 +11,7 @@ mod backup;
 mod cli;
 mod delivery;
 mod demo;
+mod duty;
 mod exchange;
 mod health;
 mod nodes;
