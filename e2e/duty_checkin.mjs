@@ -152,7 +152,7 @@ try {
   }
 
   // A duty under way now at the gate, with the veteran on it.
-  const start = vn(new Date(now.getTime() - 15 * 60_000));
+  const start = vn(new Date(now.getTime() - 5 * 60_000)); // not late: 15 minutes are allowed
   const end = vn(new Date(now.getTime() + 2 * 3600_000));
   let r = await api('POST', '/api/v1/duty/templates', officer, {
     ward: WARD, kind: 'traffic_post', title: NOW_DUTY, place: String(gate.id),
@@ -233,7 +233,8 @@ try {
     await loginPage(LEADER);
     await openPage(`/duty/shifts/${nowShift.id}`);
     const row = norm(await page.locator('#on-duty tbody tr').first().textContent());
-    assert.ok(row.includes('Đã đến'), `row: ${row}`);
+    assert.ok(row.includes('Đã đến'), `row (arrived, on time): ${row}`);
+    assert.ok(/\d\d:\d\d/.test(row), `check-in time in row: ${row}`);
     assert.ok(/\d+ m/.test(row), `distance in row: ${row}`);
     await openPage(`/wards/${WARD}/duty`);
     const roster = norm(await page.locator(`[data-shift="${nowShift.id}"]`).textContent());
