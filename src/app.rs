@@ -104,6 +104,7 @@ impl Application {
             Some(c) => c,
             None => Arc::new(Channels::from_env()?),
         };
+        crate::duty::remind::start(store.clone(), channels.clone());
         let deliveries =
             crate::warnings::delivery::start(store.clone(), channels.clone(), config.base_url());
         let state = AppState {

@@ -108,6 +108,9 @@ CREATE TABLE duty_assignments (
     -- Rules knowingly broken when a person was put here by hand ('' when none).
     conflicts TEXT NOT NULL DEFAULT '',
     note TEXT NOT NULL DEFAULT '',
+    -- The reminder before the duty: when a node took it on, and how it went.
+    reminded_at TIMESTAMPTZ,
+    reminder TEXT NOT NULL DEFAULT '',
     created_by BIGINT REFERENCES users(id),
     created_at TIMESTAMPTZ NOT NULL,
     CONSTRAINT duty_assignments_shift_id_person_id_key UNIQUE (shift_id, person_id)

@@ -570,6 +570,8 @@ pub struct OnDuty {
     pub missed: bool,
     /// Checkpoints scanned (patrols)
     pub stops_scanned: usize,
+    /// The reminder before the duty: '' before it is due, "sent: sms", "failed: …"
+    pub reminder: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -678,6 +680,7 @@ fn on_duty(
         late: checked_in.is_some_and(|t| t > s.starts_at + late),
         missed: checked_in.is_none() && now > s.ends_at,
         stops_scanned: checks.iter().filter(|c| c.kind == "stop").count(),
+        reminder: a.reminder.clone(),
     }
 }
 

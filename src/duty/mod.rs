@@ -8,6 +8,7 @@ pub mod lunar;
 pub mod pages;
 pub mod print;
 pub mod recurrence;
+pub mod remind;
 pub mod roster;
 pub mod service;
 

@@ -1144,6 +1144,7 @@ pub const TEXTS: crate::i18n::Texts = &[
     ("Đã về", "Left"),
     ("Đã đến", "Arrived"),
     ("Chưa điểm danh", "Not checked in"),
+    ("Nhắc lịch", "Reminder"),
     (
         "Chọn một người để xếp vào ca.",
         "Choose a person to put on the duty.",

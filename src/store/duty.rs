@@ -161,6 +161,8 @@ pub struct Assignment {
     pub source: String,
     pub conflicts: String,
     pub note: String,
+    /// How the reminder before the duty went ('' before it is due).
+    pub reminder: String,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
@@ -206,6 +208,16 @@ pub struct LogEntry {
     pub handover: bool,
     pub report_id: Option<i64>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A reminder to send before a duty.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueReminder {
+    pub assignment_id: i64,
+    pub phone: String,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub place: Option<String>,
 }
 
 /// One shift of a roster build: an existing one (`id`) or one to create, and the people
@@ -329,6 +341,17 @@ pub trait DutyStore: Send + Sync {
     async fn create_feed(&self, actor: Actor, person_id: i64, token_hash: &str) -> StoreResult<()>;
     async fn revoke_feeds(&self, actor: Actor, person_id: i64) -> StoreResult<()>;
     async fn feed_person(&self, token_hash: &str) -> StoreResult<Option<i64>>;
+
+    /// Assignments whose duty starts in `from..to` and whose reminder nobody took yet.
+    async fn due_reminders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<DueReminder>>;
+    /// Take on an assignment's reminder; false when another node already did.
+    async fn claim_reminder(&self, assignment_id: i64) -> StoreResult<bool>;
+    async fn record_reminder(&self, assignment_id: i64, outcome: &str) -> StoreResult<()>;
 }
 
 macro_rules! impl_duty_store {
@@ -1114,6 +1137,55 @@ macro_rules! impl_duty_store {
                     Self::audit_tx(&mut tx, actor, None, "duty_feed", Some(person_id), "revoke",
                         String::new()).await?;
                 })
+            }
+
+            async fn due_reminders(
+                &self,
+                from: chrono::DateTime<chrono::Utc>,
+                to: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::duty::DueReminder>> {
+                sqlx::query_as(
+                    "SELECT a.id AS assignment_id, p.phone, t.title, s.starts_at, pl.name AS place \
+                     FROM duty_assignments a JOIN duty_shifts s ON s.id = a.shift_id \
+                     JOIN duty_templates t ON t.id = s.template_id JOIN people p ON p.id = a.person_id \
+                     LEFT JOIN duty_places pl ON pl.id = t.place_id \
+                     WHERE a.reminded_at IS NULL AND s.starts_at >= $1 AND s.starts_at < $2 \
+                     ORDER BY s.starts_at, a.id LIMIT $3",
+                )
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn claim_reminder(&self, assignment_id: i64) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE duty_assignments SET reminded_at = $1, reminder = 'sending' \
+                     WHERE id = $2 AND reminded_at IS NULL",
+                )
+                .bind(chrono::Utc::now())
+                .bind(assignment_id)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn record_reminder(
+                &self,
+                assignment_id: i64,
+                outcome: &str,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE duty_assignments SET reminder = $1 WHERE id = $2")
+                    .bind(outcome)
+                    .bind(assignment_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(())
             }
 
             async fn feed_person(&self, token_hash: &str) -> $crate::store::StoreResult<Option<i64>> {

@@ -931,3 +931,153 @@ async fn duty_pages(app: TestApp) {
     assert!(assert_html(&form, 200).contains("name=\"rule\""));
     assert_eq!(app.page("/duty/me", None).await.status, 303);
 }
+
+/// Reminders before a duty go out by SMS once per person, through a local gateway that
+/// speaks the configured HTTP contract.
+mod reminders {
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::routing::post;
+    use serde_json::{Value, json};
+    use wardwatch::channels::Channels;
+
+    use super::{WARD, roster, template, veterans, vn_now};
+    use crate::helpers::{Backend, spawn_app_with};
+
+    async fn body(backend: Backend) {
+        let texts: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let seen = texts.clone();
+        let gateway = Router::new().route(
+            "/send",
+            post(move |axum::Json(v): axum::Json<Value>| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push(v);
+                    axum::Json(json!({"status": "ok"}))
+                }
+            }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/send", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, gateway).await.unwrap() });
+        let channels = Channels::from_lookup(&|name| match name {
+            "WARDWATCH_SMS_URL" => Some(url.clone()),
+            _ => None,
+        })
+        .expect("channels configure");
+        let Some(app) = spawn_app_with(backend, |c| c.channels = Some(Arc::new(channels))).await
+        else {
+            eprintln!("skipped: TEST_DATABASE_URL not set");
+            return;
+        };
+        app.load_demo().await;
+        let officer = app.demo_login("dhk.congan").await;
+        let vets = veterans(&app, &officer).await;
+        // A duty in an hour: its people are reminded; one in five hours is not yet.
+        let soon = vn_now() + chrono::Duration::minutes(60);
+        let later = vn_now() + chrono::Duration::hours(5);
+        for (title, at) in [("Trực nhắc sớm", soon), ("Trực nhắc muộn", later)] {
+            let end = at + chrono::Duration::minutes(30);
+            let mut t = template(
+                title,
+                &format!("partner:{vets}"),
+                2,
+                (
+                    &at.format("%H:%M").to_string(),
+                    &end.format("%H:%M").to_string(),
+                ),
+                "",
+            );
+            t["starts_on"] = json!(at.format("%d/%m/%Y").to_string());
+            assert_eq!(
+                app.post("/api/v1/duty/templates", Some(&officer), &t)
+                    .await
+                    .status,
+                201
+            );
+        }
+        let m = format!(
+            "{:02}/{}",
+            soon.date().format("%m"),
+            soon.date().format("%Y")
+        );
+        for month in [
+            m,
+            format!(
+                "{:02}/{}",
+                later.date().format("%m"),
+                later.date().format("%Y")
+            ),
+        ] {
+            let a = app
+                .post(
+                    "/api/v1/duty/roster/build",
+                    Some(&officer),
+                    &json!({"ward": WARD, "month": month, "accept_open": true}),
+                )
+                .await;
+            assert_eq!(a.status, 200, "{}", a.brief());
+        }
+        // Other demo duties may start within two hours too (tonight's patrols): look at
+        // this duty's texts, and check that nobody gets any text twice.
+        let ours = |all: &[Value], title: &str| -> Vec<Value> {
+            all.iter()
+                .filter(|v| v["text"].as_str().unwrap_or_default().contains(title))
+                .cloned()
+                .collect()
+        };
+        let mut got = Vec::new();
+        for _ in 0..100 {
+            got = ours(&texts.lock().unwrap(), "Trực nhắc sớm");
+            if got.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        // Two more ticks: nobody is texted twice.
+        tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+        let all = texts.lock().unwrap().clone();
+        assert_eq!(ours(&all, "Trực nhắc sớm"), got);
+        assert_eq!(got.len(), 2, "{all:?}");
+        assert!(
+            ours(&all, "Trực nhắc muộn").is_empty(),
+            "five hours ahead is not due: {all:?}"
+        );
+        let mut pairs: Vec<String> = all
+            .iter()
+            .map(|v| format!("{}|{}", v["to"], v["text"]))
+            .collect();
+        let n = pairs.len();
+        pairs.sort();
+        pairs.dedup();
+        assert_eq!(pairs.len(), n, "a text sent twice: {all:?}");
+        let to: std::collections::HashSet<String> =
+            got.iter().map(|v| v["to"].to_string()).collect();
+        assert_eq!(to.len(), 2, "two people, one text each: {got:?}");
+        // The roster shows how the reminder went.
+        let month = format!(
+            "{:02}/{}",
+            soon.date().format("%m"),
+            soon.date().format("%Y")
+        );
+        let shift = roster(&app, &officer, &month)
+            .await
+            .into_iter()
+            .find(|s| s["title"] == "Trực nhắc sớm")
+            .unwrap();
+        for p in shift["people"].as_array().unwrap() {
+            assert_eq!(p["reminder"], "sent: sms", "{p}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        body(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        body(Backend::Postgres).await;
+    }
+}
