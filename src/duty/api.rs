@@ -214,7 +214,7 @@ pub struct PlaceForm {
     pub stops: Vec<StopForm>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct StopForm {
     pub name: String,
     pub lat: f64,

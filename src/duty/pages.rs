@@ -38,6 +38,8 @@ struct RosterPage {
     teams: Vec<(i64, String)>,
     days: Vec<(String, Vec<ShiftView>)>,
     templates: Vec<DutyTemplate>,
+    places: Vec<Place>,
+    can_plan: bool,
     can_build: bool,
     outcome: Option<BuildOutcome>,
     late: usize,
@@ -111,6 +113,8 @@ async fn roster_page(
     let mut res = render(&RosterPage {
         page: Page::new(caller, uri),
         templates: state.store.templates(ward.id).await?,
+        places: state.store.places(ward.id).await?,
+        can_plan,
         ward,
         month,
         team: q.team.or(if can_plan { None } else { own }),
@@ -1072,6 +1076,160 @@ async fn post_archive_template(
     Ok(Redirect::to(&format!("/wards/{}/duty", ward.code)).into_response())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PlacePost {
+    csrf: String,
+    kind: String,
+    name: String,
+    site: String,
+    stops: String,
+    notes: String,
+}
+
+fn place_fields(f: &PlacePost, sites: &[crate::store::territory::Site]) -> Vec<FieldView> {
+    let mut site_options = vec![(String::new(), "—".to_string())];
+    site_options.extend(sites.iter().map(|s| (s.id.to_string(), s.name.clone())));
+    vec![
+        FieldView::new("kind", "Loại điểm trực", "select", f.kind.clone())
+            .required()
+            .options(
+                super::PlaceKind::ALL
+                    .iter()
+                    .map(|k| (k.as_str().to_string(), k.label().to_string()))
+                    .collect(),
+            ),
+        FieldView::new("name", "Tên điểm trực", "text", f.name.clone()).required(),
+        FieldView::new("site", "Lấy từ địa bàn", "select", f.site.clone())
+            .options(site_options)
+            .hint("Để trống các điểm dừng thì dùng vị trí của địa bàn này."),
+        FieldView::new(
+            "stops",
+            "Các điểm dừng, theo thứ tự",
+            "textarea",
+            f.stops.clone(),
+        )
+        .hint("Mỗi dòng một điểm: tên; vĩ độ; kinh độ. Ví dụ: Cổng chợ Hàng; 20.8408; 106.6712"),
+        FieldView::new("notes", "Ghi chú", "textarea", f.notes.clone()),
+    ]
+}
+
+/// "name; lat; lon" per line.
+fn parse_stops(text: &str) -> Result<Vec<api::StopForm>, AppError> {
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let parts: Vec<&str> = line.split(';').map(str::trim).collect();
+        let number = |s: &str| s.replace(',', ".").parse::<f64>().ok();
+        match parts.as_slice() {
+            [name, lat, lon] => match (number(lat), number(lon)) {
+                (Some(lat), Some(lon)) => out.push(api::StopForm {
+                    name: (*name).to_string(),
+                    lat,
+                    lon,
+                }),
+                _ => {
+                    return Err(AppError::field(
+                        "stops",
+                        crate::domain::Invalid("Mỗi điểm dừng viết: tên; vĩ độ; kinh độ."),
+                    ));
+                }
+            },
+            _ => {
+                return Err(AppError::field(
+                    "stops",
+                    crate::domain::Invalid("Mỗi điểm dừng viết: tên; vĩ độ; kinh độ."),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn place_form(
+    state: &AppState,
+    caller: &Caller,
+    uri: &Uri,
+    ward: &Unit,
+    f: &PlacePost,
+    errors: Option<AppError>,
+) -> Result<Response, AppError> {
+    let sites = state.store.sites(ward.id, &Default::default()).await?;
+    form_page(
+        caller,
+        uri,
+        "Thêm điểm trực",
+        ward.name.clone(),
+        format!("/wards/{}/duty", ward.code),
+        place_fields(f, &sites),
+        errors,
+    )
+}
+
+async fn get_new_place(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let ward = ward_by_code(state.store.as_ref(), &code).await?;
+    caller.require()?;
+    if !policy::can_edit_registry(caller.user(), ward.id) {
+        return Err(AppError::Forbidden);
+    }
+    let f = PlacePost {
+        kind: "checkpoint".into(),
+        ..Default::default()
+    };
+    place_form(&state, &caller, &uri, &ward, &f, None).await
+}
+
+async fn post_new_place(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    Path(code): Path<String>,
+    Form(f): Form<PlacePost>,
+) -> Result<Response, AppError> {
+    caller.check_csrf(&f.csrf)?;
+    let ward = ward_by_code(state.store.as_ref(), &code).await?;
+    let site = f.site.trim().parse::<i64>().ok();
+    let result = async {
+        let mut stops = parse_stops(&f.stops)?;
+        if stops.is_empty()
+            && let Some(site) = site
+            && let Some(s) = state
+                .store
+                .site(site)
+                .await?
+                .filter(|s| s.ward_id == ward.id)
+            && let (Some(lat), Some(lon)) = (s.lat, s.lon)
+        {
+            stops.push(api::StopForm {
+                name: s.name.clone(),
+                lat,
+                lon,
+            });
+        }
+        let form = api::PlaceForm {
+            ward: ward.code.clone(),
+            kind: f.kind.clone(),
+            name: f.name.clone(),
+            site,
+            notes: f.notes.clone(),
+            stops,
+        };
+        api::create_place(&state, &caller, &form).await
+    }
+    .await;
+    match result {
+        Ok(p) => Ok(Redirect::to(&format!("/duty/places/{}/codes", p.id)).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::BadRequest(_))) => {
+            place_form(&state, &caller, &uri, &ward, &f, Some(e)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
 async fn get_pdf(
     State(state): State<AppState>,
     caller: Caller,
@@ -1123,6 +1281,10 @@ pub fn router() -> Router<AppState> {
             get(get_edit_template).post(post_edit_template),
         )
         .route("/duty/templates/{id}/archive", post(post_archive_template))
+        .route(
+            "/wards/{code}/duty/places/new",
+            get(get_new_place).post(post_new_place),
+        )
         .route("/duty/shifts/{id}", get(get_shift))
         .route("/duty/shifts/{id}/assign", post(post_assign))
         .route("/duty/shifts/{id}/log", post(post_log))
@@ -1309,4 +1471,22 @@ pub const TEXTS: crate::i18n::Texts = &[
         "Make new codes (voids the old ones)",
     ),
     ("Điểm", "Stop"),
+    ("Loại điểm trực", "Kind of duty place"),
+    ("Tên điểm trực", "Duty place name"),
+    ("Lấy từ địa bàn", "From the sites registry"),
+    (
+        "Để trống các điểm dừng thì dùng vị trí của địa bàn này.",
+        "With no stops given, the site's position is used.",
+    ),
+    ("Các điểm dừng, theo thứ tự", "Stops, in order"),
+    (
+        "Mỗi dòng một điểm: tên; vĩ độ; kinh độ. Ví dụ: Cổng chợ Hàng; 20.8408; 106.6712",
+        "One stop a line: name; latitude; longitude. E.g. Cổng chợ Hàng; 20.8408; 106.6712",
+    ),
+    (
+        "Mỗi điểm dừng viết: tên; vĩ độ; kinh độ.",
+        "Write each stop as: name; latitude; longitude.",
+    ),
+    ("Thêm điểm trực", "Add a duty place"),
+    ("Điểm trực của phường", "The ward's duty places"),
 ];

@@ -930,6 +930,49 @@ async fn duty_pages(app: TestApp) {
         .await;
     assert!(assert_html(&form, 200).contains("name=\"rule\""));
     assert_eq!(app.page("/duty/me", None).await.status, 303);
+
+    // A patrol route from the page: stops one a line; a bad line says how to write it.
+    let csrf = app.csrf_of(&officer).await;
+    let post = |stops: &'static str| {
+        app.req(
+            reqwest::Method::POST,
+            &format!("/wards/{WARD}/duty/places/new"),
+            None,
+        )
+        .header("cookie", format!("ww_session={officer}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("kind", "route"),
+            ("name", "Tuyến tuần tra ngõ chợ"),
+            ("site", ""),
+            ("stops", stops),
+            ("notes", ""),
+        ])
+    };
+    let bad = app.send(post("Cổng chợ; 20.84")).await;
+    assert!(assert_html(&bad, 422).contains("tên; vĩ độ; kinh độ"));
+    let ok = app
+        .send(post(
+            "Cổng chợ; 20.8408; 106.6712\nNgõ 12; 20,8415; 106,6720",
+        ))
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.brief());
+    let places = app
+        .get_json(&format!("/api/v1/duty/places?ward={WARD}"), Some(&officer))
+        .await;
+    let route = places
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Tuyến tuần tra ngõ chợ")
+        .expect("the route is stored");
+    assert_eq!(route["stops"].as_array().unwrap().len(), 2);
+    assert_eq!(route["stops"][1]["lat"], 20.8415);
+    assert_html(
+        &app.page(&format!("/wards/{WARD}/duty/places/new"), Some(&volunteer))
+            .await,
+        403,
+    );
 }
 
 /// Reminders before a duty go out by SMS once per person, through a local gateway that
