@@ -255,31 +255,30 @@ macro_rules! impl_account_store {
                 &self,
                 token_hash: &str,
             ) -> $crate::store::StoreResult<Option<$crate::store::accounts::SessionUser>> {
+                // One read for the session and its user: it is on the path of every call.
                 #[derive(sqlx::FromRow)]
                 struct Row {
                     session_id: i64,
                     csrf_token: String,
                     expires_at: chrono::DateTime<chrono::Utc>,
-                    user_id: i64,
+                    #[sqlx(flatten)]
+                    user: $crate::store::accounts::User,
                 }
                 let row: Option<Row> = sqlx::query_as(
-                    "SELECT id AS session_id, csrf_token, expires_at, user_id FROM sessions \
-                     WHERE token_hash = $1 AND expires_at > $2",
+                    "SELECT s.id AS session_id, s.csrf_token, s.expires_at, u.* FROM sessions s \
+                     JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
                 )
                 .bind(token_hash)
                 .bind(chrono::Utc::now())
                 .fetch_optional(&self.pool)
                 .await
                 .map_err($crate::store::StoreError::from_sqlx)?;
-                let Some(row) = row else { return Ok(None) };
-                let user = self.user_by_id(row.user_id).await?;
-                Ok(user.filter(|u| u.disabled_at.is_none()).map(|user| {
-                    $crate::store::accounts::SessionUser {
-                        session_id: row.session_id,
-                        csrf_token: row.csrf_token,
-                        expires_at: row.expires_at,
-                        user,
-                    }
+                Ok(row.map(|row| $crate::store::accounts::SessionUser {
+                    session_id: row.session_id,
+                    csrf_token: row.csrf_token,
+                    expires_at: row.expires_at,
+                    user: row.user,
                 }))
             }
 
