@@ -175,6 +175,50 @@ macro_rules! in_tx {
 }
 pub(crate) use in_tx;
 
+/// How to cut `n` rows into multi-row statements: powers of two, largest first (at most
+/// `MAX_ROWS`), so that a handful of statement texts, each prepared once per connection,
+/// serve batches of every size.
+pub(crate) fn row_chunks(mut n: usize) -> impl Iterator<Item = usize> {
+    const MAX_ROWS: usize = 32;
+    std::iter::from_fn(move || {
+        if n == 0 {
+            return None;
+        }
+        let size = if n >= MAX_ROWS {
+            MAX_ROWS
+        } else {
+            1 << (usize::BITS - 1 - n.leading_zeros())
+        };
+        n -= size;
+        Some(size)
+    })
+}
+
+/// `rows` comma-separated copies of `row`, a row template in which `$+k` stands for the
+/// k-th parameter (from 0) of that row; rows of `per_row` parameters are numbered on
+/// from `$1`.
+pub(crate) fn rows_sql(row: &str, per_row: usize, rows: usize) -> String {
+    let mut out = String::with_capacity((row.len() + 8) * rows);
+    for i in 0..rows {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let mut rest = row;
+        while let Some(at) = rest.find("$+") {
+            out.push_str(&rest[..at]);
+            let digits = rest[at + 2..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(rest.len() - at - 2, |d| d);
+            let k: usize = rest[at + 2..at + 2 + digits].parse().expect("row template");
+            out.push('$');
+            out.push_str(&(i * per_row + k + 1).to_string());
+            rest = &rest[at + 2 + digits..];
+        }
+        out.push_str(rest);
+    }
+    out
+}
+
 /// Advisory lock keys that keep live ids committing in order (PostgreSQL).
 pub const REPORT_ORDER_LOCK: i64 = 7_271_001;
 pub const WARNING_ORDER_LOCK: i64 = 7_271_002;
@@ -320,3 +364,25 @@ macro_rules! impl_batch {
     };
 }
 pub(crate) use impl_batch;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_cut_in_powers_of_two() {
+        assert_eq!(row_chunks(0).count(), 0);
+        assert_eq!(row_chunks(1).collect::<Vec<_>>(), [1]);
+        assert_eq!(row_chunks(37).collect::<Vec<_>>(), [32, 4, 1]);
+        assert_eq!(row_chunks(300).collect::<Vec<_>>(), [32, 32, 32, 32, 32, 32, 32, 32, 32, 8, 4]);
+    }
+
+    #[test]
+    fn row_templates_number_their_parameters() {
+        assert_eq!(rows_sql("($+0, 'x', $+1, $+1)", 2, 1), "($1, 'x', $2, $2)");
+        assert_eq!(
+            rows_sql("($+0, $+1)", 2, 3),
+            "($1, $2), ($3, $4), ($5, $6)"
+        );
+    }
+}

@@ -216,64 +216,114 @@ macro_rules! impl_report_store {
                 &self,
                 batch: &[$crate::store::reports::NewReport],
             ) -> $crate::store::StoreResult<Vec<$crate::store::reports::Report>> {
-                use $crate::store::StoreError;
+                use std::collections::{HashMap, HashSet};
+                use $crate::store::reports::{NewReport, Report};
+                use $crate::store::{StoreError, row_chunks, rows_sql};
                 $crate::store::in_tx!(self, tx => {
                     Self::order_lock(&mut tx, $crate::store::REPORT_ORDER_LOCK).await?;
-                    let mut out = Vec::with_capacity(batch.len());
-                    for r in batch {
-                        if let Some(key) = &r.client_key {
-                            let seen: Option<$crate::store::reports::Report> =
-                                sqlx::query_as("SELECT * FROM reports WHERE client_key = $1")
-                                    .bind(key)
-                                    .fetch_optional(&mut *tx)
-                                    .await
-                                    .map_err(StoreError::from_sqlx)?;
-                            if let Some(seen) = seen {
-                                out.push(seen);
-                                continue;
+                    // A retried submission answers what its client key stored, in an
+                    // earlier commit or earlier in this batch.
+                    let keys: Vec<&str> = batch.iter().filter_map(|r| r.client_key.as_deref()).collect();
+                    let mut by_key: HashMap<String, Report> = HashMap::new();
+                    let mut rest = &keys[..];
+                    for n in row_chunks(keys.len()) {
+                        let (chunk, tail) = rest.split_at(n);
+                        rest = tail;
+                        let sql = format!(
+                            "SELECT * FROM reports WHERE client_key IN ({})",
+                            rows_sql("$+0", 1, n)
+                        );
+                        let mut q = sqlx::query_as::<_, Report>(&sql);
+                        for k in chunk {
+                            q = q.bind(*k);
+                        }
+                        for seen in q.fetch_all(&mut *tx).await.map_err(StoreError::from_sqlx)? {
+                            if let Some(k) = seen.client_key.clone() {
+                                by_key.insert(k, seen);
                             }
                         }
-                        let now = chrono::Utc::now();
-                        let folded = $crate::text::fold(&format!("{} {} {}", r.tracking_code, r.description, r.address));
-                        let report: $crate::store::reports::Report = sqlx::query_as(
+                    }
+                    let mut taken = HashSet::new();
+                    let fresh: Vec<&NewReport> = batch
+                        .iter()
+                        .filter(|r| match r.client_key.as_deref() {
+                            Some(k) => !by_key.contains_key(k) && taken.insert(k),
+                            None => true,
+                        })
+                        .collect();
+                    // The new ones in a few multi-row statements, with their first history step.
+                    let mut by_code: HashMap<String, Report> = HashMap::with_capacity(fresh.len());
+                    let mut rest = &fresh[..];
+                    for n in row_chunks(fresh.len()) {
+                        let (chunk, tail) = rest.split_at(n);
+                        rest = tail;
+                        let sql = format!(
                             "INSERT INTO reports (ward_id, tracking_code, category, description, \
                              search_folded, occurred_at, lat, lon, place_unknown, group_id, site_id, \
                              address, status, priority, anonymous, reporter_name, reporter_phone, \
                              reporter_email, reporter_user_id, source, service_code, api_key_id, \
-                             client_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                             $8, $9, $10, $11, $12, 'new', $13, $14, $15, $16, $17, $18, $19, $20, \
-                             $21, $22, $23, $23) RETURNING *",
-                        )
-                        .bind(r.ward_id)
-                        .bind(&r.tracking_code)
-                        .bind(&r.category)
-                        .bind(&r.description)
-                        .bind(folded)
-                        .bind(r.occurred_at)
-                        .bind(r.lat)
-                        .bind(r.lon)
-                        .bind(r.place_unknown)
-                        .bind(r.group_id)
-                        .bind(r.site_id)
-                        .bind(&r.address)
-                        .bind(r.priority)
-                        .bind(r.anonymous)
-                        .bind(&r.reporter_name)
-                        .bind(&r.reporter_phone)
-                        .bind(&r.reporter_email)
-                        .bind(r.reporter_user_id)
-                        .bind(&r.source)
-                        .bind(&r.service_code)
-                        .bind(r.api_key_id)
-                        .bind(&r.client_key)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(StoreError::from_sqlx)?;
-                        Self::report_event_tx(&mut tx, report.id, r.reporter_user_id, "created", None, Some("new"), "", true).await?;
-                        out.push(report);
+                             client_key, created_at, updated_at) VALUES {} RETURNING *",
+                            rows_sql(
+                                "($+0, $+1, $+2, $+3, $+4, $+5, $+6, $+7, $+8, $+9, $+10, $+11, 'new', \
+                                 $+12, $+13, $+14, $+15, $+16, $+17, $+18, $+19, $+20, $+21, $+22, $+22)",
+                                23,
+                                n,
+                            )
+                        );
+                        let mut q = sqlx::query_as::<_, Report>(&sql);
+                        for r in chunk {
+                            let folded = $crate::text::fold(&format!("{} {} {}", r.tracking_code, r.description, r.address));
+                            q = q
+                                .bind(r.ward_id)
+                                .bind(&r.tracking_code)
+                                .bind(&r.category)
+                                .bind(&r.description)
+                                .bind(folded)
+                                .bind(r.occurred_at)
+                                .bind(r.lat)
+                                .bind(r.lon)
+                                .bind(r.place_unknown)
+                                .bind(r.group_id)
+                                .bind(r.site_id)
+                                .bind(&r.address)
+                                .bind(r.priority)
+                                .bind(r.anonymous)
+                                .bind(&r.reporter_name)
+                                .bind(&r.reporter_phone)
+                                .bind(&r.reporter_email)
+                                .bind(r.reporter_user_id)
+                                .bind(&r.source)
+                                .bind(&r.service_code)
+                                .bind(r.api_key_id)
+                                .bind(&r.client_key)
+                                .bind(chrono::Utc::now());
+                        }
+                        let stored = q.fetch_all(&mut *tx).await.map_err(StoreError::from_sqlx)?;
+                        let sql = format!(
+                            "INSERT INTO report_events (report_id, at, user_id, kind, from_status, \
+                             to_status, note, public) VALUES {}",
+                            rows_sql("($+0, $+1, $+2, 'created', NULL, 'new', '', TRUE)", 3, stored.len())
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for report in &stored {
+                            q = q.bind(report.id).bind(report.created_at).bind(report.reporter_user_id);
+                        }
+                        q.execute(&mut *tx).await.map_err(StoreError::from_sqlx)?;
+                        for report in stored {
+                            if let Some(k) = &report.client_key {
+                                by_key.insert(k.clone(), report.clone());
+                            }
+                            by_code.insert(report.tracking_code.clone(), report);
+                        }
                     }
-                    out
+                    batch
+                        .iter()
+                        .map(|r| match r.client_key.as_deref() {
+                            Some(k) => by_key.get(k).cloned(),
+                            None => by_code.remove(&r.tracking_code),
+                        })
+                        .collect::<Option<Vec<Report>>>()
+                        .ok_or(StoreError::NotFound)?
                 })
             }
 
