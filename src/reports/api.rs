@@ -101,11 +101,9 @@ pub async fn file_report(
     submit(state, report).await
 }
 
-/// Store through the group-commit intake and tell the live listeners.
+/// Store through the group-commit intake (which tells the live listeners).
 pub async fn submit(state: &AppState, report: NewReport) -> Result<Report, AppError> {
-    let stored = state.intake.submit(report).await?;
-    state.live.report_created(stored.clone()).await;
-    Ok(stored)
+    Ok(state.intake.submit(report).await?)
 }
 
 /// File a community report. Without a login it needs `captcha_token` and
