@@ -6,6 +6,7 @@
 //! their pool type and add what differs between the engines (connection, backup).
 
 pub mod accounts;
+pub mod cache;
 pub mod forces;
 pub mod postgres;
 pub mod reports;
@@ -230,6 +231,14 @@ pub const LIVE_CHANNEL: &str = "wardwatch_live";
 macro_rules! impl_common {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// After a committed write to rows the nodes cache: the other nodes forget
+            /// theirs (this one has forgotten already).
+            async fn tell_peers_to_forget(&self) {
+                if let Err(e) = $crate::store::Store::notify(self, $crate::store::cache::FORGET).await {
+                    tracing::warn!(error = %e, "NOTIFY failed; the other nodes' caches expire by age");
+                }
+            }
+
             /// Record a change in the same transaction as the change itself.
             #[allow(clippy::too_many_arguments)]
             async fn audit_tx(
@@ -358,6 +367,10 @@ macro_rules! impl_batch {
                 tx.commit()
                     .await
                     .map_err(|e| fail(writes.len(), StoreError::from_sqlx(e)))?;
+                if writes.iter().any(|w| matches!(w, Write::Unit(..))) {
+                    self.caches.units.forget_all();
+                    self.tell_peers_to_forget().await;
+                }
                 Ok(writes.len())
             }
         }
@@ -374,15 +387,15 @@ mod tests {
         assert_eq!(row_chunks(0).count(), 0);
         assert_eq!(row_chunks(1).collect::<Vec<_>>(), [1]);
         assert_eq!(row_chunks(37).collect::<Vec<_>>(), [32, 4, 1]);
-        assert_eq!(row_chunks(300).collect::<Vec<_>>(), [32, 32, 32, 32, 32, 32, 32, 32, 32, 8, 4]);
+        assert_eq!(
+            row_chunks(300).collect::<Vec<_>>(),
+            [32, 32, 32, 32, 32, 32, 32, 32, 32, 8, 4]
+        );
     }
 
     #[test]
     fn row_templates_number_their_parameters() {
         assert_eq!(rows_sql("($+0, 'x', $+1, $+1)", 2, 1), "($1, 'x', $2, $2)");
-        assert_eq!(
-            rows_sql("($+0, $+1)", 2, 3),
-            "($1, $2), ($3, $4), ($5, $6)"
-        );
+        assert_eq!(rows_sql("($+0, $+1)", 2, 3), "($1, $2), ($3, $4), ($5, $6)");
     }
 }

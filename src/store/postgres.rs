@@ -1,12 +1,14 @@
 //! PostgreSQL, for a city running many wards (and several `serve` nodes) on one database.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
+use super::cache::{Caches, FORGET};
 use super::{
     Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
@@ -16,6 +18,8 @@ use super::{
 pub struct PgStore {
     pool: PgPool,
     url: String,
+    /// Shared with the notification stream, which forgets on the other nodes' word.
+    caches: Arc<Caches>,
 }
 
 impl PgStore {
@@ -29,6 +33,7 @@ impl PgStore {
         Ok(Self {
             pool,
             url: url.to_string(),
+            caches: Arc::default(),
         })
     }
 
@@ -131,17 +136,21 @@ impl Store for PgStore {
             )));
         }
         let path = src.to_string_lossy().into_owned();
-        self.run_tool(
-            "pg_restore",
-            &[
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--single-transaction",
-                &path,
-            ],
-        )
-        .await
+        let restored = self
+            .run_tool(
+                "pg_restore",
+                &[
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    &path,
+                ],
+            )
+            .await;
+        self.caches.forget_all();
+        self.tell_peers_to_forget().await;
+        restored
     }
 
     async fn audit_trail(
@@ -186,9 +195,22 @@ impl Store for PgStore {
             .listen(super::LIVE_CHANNEL)
             .await
             .map_err(StoreError::from_sqlx)?;
-        let stream = listener.into_stream().map(|n| {
-            n.map(|n| n.payload().to_string())
-                .map_err(StoreError::from_sqlx)
+        // A word to forget cached rows is for the store, not for the listeners; after an
+        // error words may have been missed: forget everything.
+        let caches = self.caches.clone();
+        let stream = listener.into_stream().filter_map(move |n| {
+            let item = match n {
+                Ok(n) if n.payload() == FORGET => {
+                    caches.forget_all();
+                    None
+                }
+                Ok(n) => Some(Ok(n.payload().to_string())),
+                Err(e) => {
+                    caches.forget_all();
+                    Some(Err(StoreError::from_sqlx(e)))
+                }
+            };
+            std::future::ready(item)
         });
         Ok(Some(stream.boxed()))
     }

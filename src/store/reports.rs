@@ -579,9 +579,13 @@ macro_rules! impl_report_store {
                 &self,
                 key_hash: &str,
             ) -> $crate::store::StoreResult<Option<$crate::store::reports::ApiKey>> {
-                sqlx::query_as("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-                    .bind(key_hash)
-                    .fetch_optional(&self.pool)
+                self.caches
+                    .api_keys
+                    .get_or_read(key_hash, |_| true, || {
+                        sqlx::query_as("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                            .bind(key_hash)
+                            .fetch_optional(&self.pool)
+                    })
                     .await
                     .map_err($crate::store::StoreError::from_sqlx)
             }

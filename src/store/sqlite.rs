@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::cache::Caches;
 use super::{
     Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
@@ -17,6 +18,7 @@ use super::{
 pub struct SqliteStore {
     pool: SqlitePool,
     path: String,
+    caches: Caches,
 }
 
 impl SqliteStore {
@@ -33,7 +35,11 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, path })
+        Ok(Self {
+            pool,
+            path,
+            caches: Caches::default(),
+        })
     }
 }
 
@@ -154,6 +160,7 @@ impl Store for SqliteStore {
         let _ = sqlx::query("DETACH DATABASE backup")
             .execute(&mut *conn)
             .await;
+        self.caches.forget_all();
         result.map_err(StoreError::from_sqlx)?;
         tracing::info!(db = %self.path, "restored from {}", src.display());
         Ok(())
