@@ -180,7 +180,7 @@ pub(crate) use in_tx;
 /// `MAX_ROWS`), so that a handful of statement texts, each prepared once per connection,
 /// serve batches of every size.
 pub(crate) fn row_chunks(mut n: usize) -> impl Iterator<Item = usize> {
-    const MAX_ROWS: usize = 32;
+    const MAX_ROWS: usize = 128;
     std::iter::from_fn(move || {
         if n == 0 {
             return None;
@@ -195,27 +195,38 @@ pub(crate) fn row_chunks(mut n: usize) -> impl Iterator<Item = usize> {
     })
 }
 
-/// `rows` comma-separated copies of `row`, a row template in which `$+k` stands for the
-/// k-th parameter (from 0) of that row; rows of `per_row` parameters are numbered on
-/// from `$1`.
-pub(crate) fn rows_sql(row: &str, per_row: usize, rows: usize) -> String {
-    let mut out = String::with_capacity((row.len() + 8) * rows);
+/// How generated statements write their parameters: PostgreSQL numbers them (`$1`);
+/// SQLite takes plain `?` in order, because sqlx-sqlite looks every numbered parameter up
+/// by a scan of the statement's list of names, which a multi-row statement of hundreds of
+/// parameters pays quadratically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Params {
+    Numbered,
+    InOrder,
+}
+
+/// `rows` comma-separated copies of `row`, a row template in which every `?` is the next
+/// parameter.
+pub(crate) fn rows_sql(row: &str, rows: usize, params: Params) -> String {
+    let mut out = String::with_capacity((row.len() + 16) * rows);
+    let mut n = 0;
     for i in 0..rows {
         if i > 0 {
             out.push_str(", ");
         }
-        let mut rest = row;
-        while let Some(at) = rest.find("$+") {
-            out.push_str(&rest[..at]);
-            let digits = rest[at + 2..]
-                .find(|c: char| !c.is_ascii_digit())
-                .map_or(rest.len() - at - 2, |d| d);
-            let k: usize = rest[at + 2..at + 2 + digits].parse().expect("row template");
-            out.push('$');
-            out.push_str(&(i * per_row + k + 1).to_string());
-            rest = &rest[at + 2 + digits..];
+        for (j, part) in row.split('?').enumerate() {
+            if j > 0 {
+                n += 1;
+                match params {
+                    Params::Numbered => {
+                        out.push('$');
+                        out.push_str(&n.to_string());
+                    }
+                    Params::InOrder => out.push('?'),
+                }
+            }
+            out.push_str(part);
         }
-        out.push_str(rest);
     }
     out
 }
@@ -387,15 +398,19 @@ mod tests {
         assert_eq!(row_chunks(0).count(), 0);
         assert_eq!(row_chunks(1).collect::<Vec<_>>(), [1]);
         assert_eq!(row_chunks(37).collect::<Vec<_>>(), [32, 4, 1]);
-        assert_eq!(
-            row_chunks(300).collect::<Vec<_>>(),
-            [32, 32, 32, 32, 32, 32, 32, 32, 32, 8, 4]
-        );
+        assert_eq!(row_chunks(300).collect::<Vec<_>>(), [128, 128, 32, 8, 4]);
     }
 
     #[test]
     fn row_templates_number_their_parameters() {
-        assert_eq!(rows_sql("($+0, 'x', $+1, $+1)", 2, 1), "($1, 'x', $2, $2)");
-        assert_eq!(rows_sql("($+0, $+1)", 2, 3), "($1, $2), ($3, $4), ($5, $6)");
+        assert_eq!(
+            rows_sql("(?, 'x', ?)", 1, Params::Numbered),
+            "($1, 'x', $2)"
+        );
+        assert_eq!(
+            rows_sql("(?, ?)", 3, Params::Numbered),
+            "($1, $2), ($3, $4), ($5, $6)"
+        );
+        assert_eq!(rows_sql("(?, ?)", 2, Params::InOrder), "(?, ?), (?, ?)");
     }
 }

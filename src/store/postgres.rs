@@ -10,7 +10,7 @@ use sqlx::postgres::PgPoolOptions;
 
 use super::cache::{Caches, FORGET};
 use super::{
-    Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
+    Actor, AuditEntry, Backend, BatchError, Params, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
     reports::impl_report_store, territory::impl_territory_store, warnings::impl_warning_store,
 };
@@ -61,6 +61,8 @@ impl PgStore {
 }
 
 impl PgStore {
+    const PARAMS: Params = Params::Numbered;
+
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.pool.begin().await
     }

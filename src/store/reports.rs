@@ -219,6 +219,7 @@ macro_rules! impl_report_store {
                 use std::collections::{HashMap, HashSet};
                 use $crate::store::reports::{NewReport, Report};
                 use $crate::store::{StoreError, row_chunks, rows_sql};
+                let params = Self::PARAMS;
                 $crate::store::in_tx!(self, tx => {
                     Self::order_lock(&mut tx, $crate::store::REPORT_ORDER_LOCK).await?;
                     // A retried submission answers what its client key stored, in an
@@ -231,7 +232,7 @@ macro_rules! impl_report_store {
                         rest = tail;
                         let sql = format!(
                             "SELECT * FROM reports WHERE client_key IN ({})",
-                            rows_sql("$+0", 1, n)
+                            rows_sql("?", n, params)
                         );
                         let mut q = sqlx::query_as::<_, Report>(&sql);
                         for k in chunk {
@@ -264,15 +265,15 @@ macro_rules! impl_report_store {
                              reporter_email, reporter_user_id, source, service_code, api_key_id, \
                              client_key, created_at, updated_at) VALUES {} RETURNING *",
                             rows_sql(
-                                "($+0, $+1, $+2, $+3, $+4, $+5, $+6, $+7, $+8, $+9, $+10, $+11, 'new', \
-                                 $+12, $+13, $+14, $+15, $+16, $+17, $+18, $+19, $+20, $+21, $+22, $+22)",
-                                23,
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 n,
+                                params,
                             )
                         );
                         let mut q = sqlx::query_as::<_, Report>(&sql);
                         for r in chunk {
                             let folded = $crate::text::fold(&format!("{} {} {}", r.tracking_code, r.description, r.address));
+                            let now = chrono::Utc::now();
                             q = q
                                 .bind(r.ward_id)
                                 .bind(&r.tracking_code)
@@ -296,13 +297,14 @@ macro_rules! impl_report_store {
                                 .bind(&r.service_code)
                                 .bind(r.api_key_id)
                                 .bind(&r.client_key)
-                                .bind(chrono::Utc::now());
+                                .bind(now)
+                                .bind(now);
                         }
                         let stored = q.fetch_all(&mut *tx).await.map_err(StoreError::from_sqlx)?;
                         let sql = format!(
                             "INSERT INTO report_events (report_id, at, user_id, kind, from_status, \
                              to_status, note, public) VALUES {}",
-                            rows_sql("($+0, $+1, $+2, 'created', NULL, 'new', '', TRUE)", 3, stored.len())
+                            rows_sql("(?, ?, ?, 'created', NULL, 'new', '', TRUE)", stored.len(), params)
                         );
                         let mut q = sqlx::query(&sql);
                         for report in &stored {

@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use super::cache::Caches;
 use super::{
-    Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
+    Actor, AuditEntry, Backend, BatchError, Params, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, forces::impl_forces_store, impl_batch, impl_common,
     reports::impl_report_store, territory::impl_territory_store, warnings::impl_warning_store,
 };
@@ -44,6 +44,8 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    const PARAMS: Params = Params::InOrder;
+
     /// Every write transaction takes the write lock at its start (BEGIN IMMEDIATE): a
     /// transaction that reads first and writes later could otherwise fail with "database
     /// is locked" when another writer committed in between, whatever the busy timeout.
