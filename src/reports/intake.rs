@@ -61,7 +61,10 @@ async fn writer(
                 Err(_) => break,
             }
         }
-        match store.insert_reports(&reports).await {
+        let started = std::time::Instant::now();
+        let result = store.insert_reports(&reports).await;
+        tracing::debug!(reports = reports.len(), took = ?started.elapsed(), "intake commit");
+        match result {
             Ok(stored) => {
                 live.reports_stored(&stored).await;
                 for (reply, report) in replies.drain(..).zip(stored) {
