@@ -161,10 +161,14 @@ pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// Run `$body` (which uses the transaction `$tx`) and commit; any `?` inside rolls back.
+/// `$begin` names the method that starts the transaction, `begin_tx` by default.
 macro_rules! in_tx {
-    ($self:ident, $tx:ident => $body:expr) => {{
+    ($self:ident, $tx:ident => $body:expr) => {
+        $crate::store::in_tx!($self.begin_tx, $tx => $body)
+    };
+    ($self:ident . $begin:ident, $tx:ident => $body:expr) => {{
         let mut $tx = $self
-            .begin_tx()
+            .$begin()
             .await
             .map_err($crate::store::StoreError::from_sqlx)?;
         let out = $body;

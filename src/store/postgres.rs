@@ -67,6 +67,13 @@ impl PgStore {
         self.pool.begin().await
     }
 
+    /// PostgreSQL shares its page cache among connections: intake takes any.
+    async fn begin_intake_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin_tx().await
+    }
+
     /// Transactions that hand out ids live listeners follow (reports, warning events)
     /// take this lock, so that ids commit in the order they were given: a reader that
     /// has seen id N never misses a smaller id committed later.

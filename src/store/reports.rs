@@ -220,7 +220,7 @@ macro_rules! impl_report_store {
                 use $crate::store::reports::{NewReport, Report};
                 use $crate::store::{StoreError, row_chunks, rows_sql};
                 let params = Self::PARAMS;
-                $crate::store::in_tx!(self, tx => {
+                $crate::store::in_tx!(self.begin_intake_tx, tx => {
                     Self::order_lock(&mut tx, $crate::store::REPORT_ORDER_LOCK).await?;
                     // A retried submission answers what its client key stored, in an
                     // earlier commit or earlier in this batch.

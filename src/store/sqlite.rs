@@ -19,6 +19,11 @@ pub struct SqliteStore {
     pool: SqlitePool,
     path: String,
     caches: Caches,
+    /// Report intake's own connection, always the same one: in WAL mode SQLite drops a
+    /// connection's page cache whenever another connection wrote, so the intake writer on
+    /// a connection of the shared pool read back the pages it was about to change at
+    /// nearly every commit.
+    intake: SqlitePool,
 }
 
 impl SqliteStore {
@@ -31,6 +36,11 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let path = options.get_filename().to_string_lossy().into_owned();
+        let intake = SqlitePoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(options.clone());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -39,6 +49,7 @@ impl SqliteStore {
             pool,
             path,
             caches: Caches::default(),
+            intake,
         })
     }
 }
@@ -51,6 +62,13 @@ impl SqliteStore {
     /// is locked" when another writer committed in between, whatever the busy timeout.
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// A write transaction on report intake's own connection.
+    async fn begin_intake_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.intake.begin_with("BEGIN IMMEDIATE").await
     }
 
     /// SQLite has one writer at a time: ids already commit in order.
@@ -204,6 +222,7 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.intake.close().await;
         self.pool.close().await;
     }
 }
