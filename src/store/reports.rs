@@ -70,6 +70,53 @@ pub struct NewReport {
     pub client_key: Option<String>,
 }
 
+/// A time as both engines keep it: whole microseconds (sqlx hands PostgreSQL microseconds,
+/// truncated). Intake stores its times so, and can answer what it wrote without reading it.
+pub fn whole_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::DurationRound::duration_trunc(t, chrono::TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
+impl NewReport {
+    /// The report as its insert stores it, with the id the database gave it: the intake
+    /// writer answers this instead of reading every column back. `at` must be whole
+    /// microseconds; `occurred_at` is cut to them, as the insert stores it.
+    pub fn stored(&self, id: i64, search_folded: String, at: DateTime<Utc>) -> Report {
+        Report {
+            id,
+            ward_id: self.ward_id,
+            tracking_code: self.tracking_code.clone(),
+            category: self.category.clone(),
+            description: self.description.clone(),
+            search_folded,
+            occurred_at: self.occurred_at.map(whole_micros),
+            lat: self.lat,
+            lon: self.lon,
+            place_unknown: self.place_unknown,
+            group_id: self.group_id,
+            site_id: self.site_id,
+            address: self.address.clone(),
+            status: "new".to_string(),
+            priority: self.priority,
+            merged_into: None,
+            assigned_user_id: None,
+            assigned_team_id: None,
+            incident_id: None,
+            anonymous: self.anonymous,
+            reporter_name: self.reporter_name.clone(),
+            reporter_phone: self.reporter_phone.clone(),
+            reporter_email: self.reporter_email.clone(),
+            reporter_user_id: self.reporter_user_id,
+            source: self.source.clone(),
+            service_code: self.service_code.clone(),
+            api_key_id: self.api_key_id,
+            client_key: self.client_key.clone(),
+            public_answer: String::new(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct ReportEvent {
     pub id: i64,
@@ -263,24 +310,25 @@ macro_rules! impl_report_store {
                              search_folded, occurred_at, lat, lon, place_unknown, group_id, site_id, \
                              address, status, priority, anonymous, reporter_name, reporter_phone, \
                              reporter_email, reporter_user_id, source, service_code, api_key_id, \
-                             client_key, created_at, updated_at) VALUES {} RETURNING *",
+                             client_key, created_at, updated_at) VALUES {} RETURNING id, tracking_code",
                             rows_sql(
                                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 n,
                                 params,
                             )
                         );
-                        let mut q = sqlx::query_as::<_, Report>(&sql);
+                        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+                        let mut pending = HashMap::with_capacity(n);
                         for r in chunk {
                             let folded = $crate::text::fold(&format!("{} {} {}", r.tracking_code, r.description, r.address));
-                            let now = chrono::Utc::now();
+                            let now = $crate::store::reports::whole_micros(chrono::Utc::now());
                             q = q
                                 .bind(r.ward_id)
                                 .bind(&r.tracking_code)
                                 .bind(&r.category)
                                 .bind(&r.description)
-                                .bind(folded)
-                                .bind(r.occurred_at)
+                                .bind(folded.clone())
+                                .bind(r.occurred_at.map($crate::store::reports::whole_micros))
                                 .bind(r.lat)
                                 .bind(r.lon)
                                 .bind(r.place_unknown)
@@ -299,8 +347,14 @@ macro_rules! impl_report_store {
                                 .bind(&r.client_key)
                                 .bind(now)
                                 .bind(now);
+                            pending.insert(r.tracking_code.as_str(), (*r, folded, now));
                         }
-                        let stored = q.fetch_all(&mut *tx).await.map_err(StoreError::from_sqlx)?;
+                        let ids = q.fetch_all(&mut *tx).await.map_err(StoreError::from_sqlx)?;
+                        let mut stored = Vec::with_capacity(ids.len());
+                        for (id, code) in ids {
+                            let (r, folded, at) = pending.remove(code.as_str()).ok_or(StoreError::NotFound)?;
+                            stored.push(r.stored(id, folded, at));
+                        }
                         let sql = format!(
                             "INSERT INTO report_events (report_id, at, user_id, kind, from_status, \
                              to_status, note, public) VALUES {}",
