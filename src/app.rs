@@ -107,11 +107,12 @@ impl Application {
         crate::duty::remind::start(store.clone(), channels.clone());
         let deliveries =
             crate::warnings::delivery::start(store.clone(), channels.clone(), config.base_url());
+        let live = Live::start(store.clone()).await?;
         let state = AppState {
             channels,
             deliveries,
-            intake: Intake::start(store.clone()),
-            live: Live::start(store.clone()).await?,
+            intake: Intake::start(store.clone(), live.clone()),
+            live,
             captcha: Arc::new(Captcha::new(key.as_bytes())),
             report_limit: Arc::new(RateLimit::new(
                 config.anonymous_reports_per_hour,

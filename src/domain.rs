@@ -250,6 +250,12 @@ macro_rules! labelled_enum {
             }
             /// Accepts the stored name or the label, in any case and with or without marks.
             pub fn parse(input: &str) -> Result<Self, Invalid> {
+                // Stored names come back exactly as written: no folding for them (rows
+                // are read on every request).
+                match input {
+                    $($code => return Ok($name::$variant),)+
+                    _ => {}
+                }
                 let folded = crate::text::fold(input);
                 $(
                     if folded == crate::text::fold($code) || folded == crate::text::fold($label) {

@@ -88,15 +88,22 @@ impl Live {
         }
     }
 
-    pub async fn report_created(&self, report: Report) {
+    /// Reports one intake commit stored, in their order: one notification and one
+    /// catch-up for the whole batch, however many reports it holds.
+    pub async fn reports_stored(&self, reports: &[Report]) {
+        if reports.is_empty() {
+            return;
+        }
         if self.shared {
             if let Err(e) = self.store.notify("r").await {
                 tracing::warn!(error = %e, "NOTIFY failed; peers catch up on their next tick");
             }
             self.catch_up().await;
         } else {
-            self.last_report.fetch_max(report.id, Ordering::SeqCst);
-            let _ = self.tx.send(LiveEvent::Report(Arc::new(report)));
+            for report in reports {
+                self.last_report.fetch_max(report.id, Ordering::SeqCst);
+                let _ = self.tx.send(LiveEvent::Report(Arc::new(report.clone())));
+            }
         }
     }
 

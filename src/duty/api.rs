@@ -1432,15 +1432,10 @@ pub async fn add_log(
             },
             ..Default::default()
         };
-        let groups = crate::territory::service::groups_of(state.store.as_ref(), ward.id).await?;
-        let new = crate::reports::service::parse_report(
-            &form,
-            &ward,
-            &groups,
-            &[],
-            Some(user),
-            "patrol",
-        )?;
+        let places =
+            crate::reports::service::Places::of(state.store.as_ref(), &ward, &form).await?;
+        let new =
+            crate::reports::service::parse_report(&form, &ward, places, Some(user), "patrol")?;
         report = Some(crate::reports::api::submit(state, new).await?);
     }
     let log = state

@@ -20,7 +20,7 @@ use super::{
 use crate::app::AppState;
 use crate::domain::{Invalid, Name, Phone};
 use crate::i18n::{Lang, tr};
-use crate::reports::service::{ReportForm, parse_report};
+use crate::reports::service::{Places, ReportForm, parse_report};
 use crate::reports::{Category, Status};
 use crate::store::reports::{ApiKey, Report, ReportFilter};
 use crate::store::territory::Unit;
@@ -124,7 +124,7 @@ pub async fn create(
         ..Default::default()
     };
     let mut problems = Vec::new();
-    let parsed = match parse_report(&form, &ward, &[], &[], None, "open311") {
+    let parsed = match parse_report(&form, &ward, Places::default(), None, "open311") {
         Ok(r) => Some(r),
         Err(e) => {
             let f = Failure::from(e);

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::service::{
-    ReportAccess, ReportForm, ReportView, access, audit_reporter_views, can_handle, can_list,
-    parse_report, similar,
+    Places, ReportAccess, ReportForm, ReportView, access, audit_reporter_views, can_handle,
+    can_list, parse_report, similar,
 };
 use super::{Category, Status};
 use crate::app::AppState;
@@ -72,15 +72,8 @@ pub async fn file_report(
                 crate::domain::Invalid("Không có phường với mã này."),
             )
         })?;
-    let groups = groups_of(state.store.as_ref(), ward.id).await?;
-    let sites: Vec<i64> = state
-        .store
-        .sites(ward.id, &Default::default())
-        .await?
-        .iter()
-        .map(|s| s.id)
-        .collect();
-    let mut report = parse_report(form, &ward, &groups, &sites, caller.user(), source)?;
+    let places = Places::of(state.store.as_ref(), &ward, form).await?;
+    let mut report = parse_report(form, &ward, places, caller.user(), source)?;
     if caller.user().is_none() && source != "open311" {
         // Anyone may report without an account: a captcha and a limit per address.
         state
@@ -108,11 +101,9 @@ pub async fn file_report(
     submit(state, report).await
 }
 
-/// Store through the group-commit intake and tell the live listeners.
+/// Store through the group-commit intake (which tells the live listeners).
 pub async fn submit(state: &AppState, report: NewReport) -> Result<Report, AppError> {
-    let stored = state.intake.submit(report).await?;
-    state.live.report_created(stored.clone()).await;
-    Ok(stored)
+    Ok(state.intake.submit(report).await?)
 }
 
 /// File a community report. Without a login it needs `captcha_token` and

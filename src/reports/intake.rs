@@ -1,11 +1,13 @@
 //! Durable intake with group commit: concurrent submissions queue here and a single
 //! writer stores whatever has gathered in one transaction, so many reports share one
 //! disk sync. A caller hears back only after the commit: an answered report is on disk.
+//! The live listeners hear of a committed batch once, before its callers are answered.
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::live::Live;
 use crate::store::reports::{NewReport, Report};
 use crate::store::{Store, StoreError};
 
@@ -21,9 +23,9 @@ pub struct Intake {
 
 impl Intake {
     /// Start the writer task; it stops when every `Intake` clone is dropped.
-    pub fn start(store: Arc<dyn Store>) -> Self {
+    pub fn start(store: Arc<dyn Store>, live: Arc<Live>) -> Self {
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(writer(store, rx));
+        tokio::spawn(writer(store, live, rx));
         Self { tx }
     }
 
@@ -40,38 +42,54 @@ impl Intake {
     }
 }
 
-async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(NewReport, Reply)>) {
-    let mut batch: Vec<(NewReport, Reply)> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
+async fn writer(
+    store: Arc<dyn Store>,
+    live: Arc<Live>,
+    mut rx: mpsc::Receiver<(NewReport, Reply)>,
+) {
+    let mut reports: Vec<NewReport> = Vec::with_capacity(MAX_BATCH);
+    let mut replies: Vec<Reply> = Vec::with_capacity(MAX_BATCH);
+    while let Some((first, reply)) = rx.recv().await {
+        reports.push(first);
+        replies.push(reply);
+        while reports.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(next) => batch.push(next),
+                Ok((next, reply)) => {
+                    reports.push(next);
+                    replies.push(reply);
+                }
                 Err(_) => break,
             }
         }
-        let reports: Vec<NewReport> = batch.iter().map(|(r, _)| r.clone()).collect();
-        match store.insert_reports(&reports).await {
+        let started = std::time::Instant::now();
+        let result = store.insert_reports(&reports).await;
+        tracing::debug!(reports = reports.len(), took = ?started.elapsed(), "intake commit");
+        match result {
             Ok(stored) => {
-                for ((_, reply), report) in batch.drain(..).zip(stored) {
+                live.reports_stored(&stored).await;
+                for (reply, report) in replies.drain(..).zip(stored) {
                     let _ = reply.send(Ok(report));
                 }
             }
-            Err(_) if batch.len() > 1 => {
+            Err(_) if reports.len() > 1 => {
                 // One bad report must not sink the others: store them one by one.
-                for (report, reply) in batch.drain(..) {
+                for (report, reply) in reports.iter().zip(replies.drain(..)) {
                     let one = store
-                        .insert_reports(std::slice::from_ref(&report))
+                        .insert_reports(std::slice::from_ref(report))
                         .await
                         .and_then(|mut v| v.pop().ok_or(StoreError::NotFound));
+                    if let Ok(stored) = &one {
+                        live.reports_stored(std::slice::from_ref(stored)).await;
+                    }
                     let _ = reply.send(one);
                 }
             }
             Err(e) => {
-                for (_, reply) in batch.drain(..) {
+                for reply in replies.drain(..) {
                     let _ = reply.send(Err(StoreError::Other(e.to_string())));
                 }
             }
         }
+        reports.clear();
     }
 }

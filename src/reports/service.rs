@@ -122,13 +122,58 @@ pub fn tracking_code() -> String {
     format!("PA-{}-{}", &s[..4], &s[4..])
 }
 
+/// The residential group and the site a form names, as the ward's registry knows them:
+/// `None` for a field left empty, `Some(None)` for one the ward does not have.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Places {
+    pub group: Option<Option<i64>>,
+    pub site: Option<Option<i64>>,
+}
+
+impl Places {
+    /// Look up only what the form names, by its key: a report that names no group or
+    /// site costs no read of the ward's registry.
+    pub async fn of(store: &dyn Store, ward: &Unit, form: &ReportForm) -> Result<Self, AppError> {
+        let code = form.group.trim();
+        let group = if code.is_empty() {
+            None
+        } else {
+            Some(
+                store
+                    .unit_by_code(&code.to_lowercase())
+                    .await?
+                    .filter(|g| {
+                        g.ward_id == Some(ward.id)
+                            && g.id != ward.id
+                            && g.kind().is_grassroots()
+                            && g.archived_at.is_none()
+                    })
+                    .map(|g| g.id),
+            )
+        };
+        let site = form.site.trim();
+        let site = if site.is_empty() {
+            None
+        } else {
+            Some(match site.parse::<i64>() {
+                Ok(id) => store
+                    .site(id)
+                    .await?
+                    .filter(|s| s.ward_id == ward.id && s.archived_at.is_none())
+                    .map(|s| s.id),
+                Err(_) => None,
+            })
+        };
+        Ok(Places { group, site })
+    }
+}
+
 /// Check a report; `reporter` is the logged-in account, if any. Captcha and rate limits
 /// are the caller's business (they depend on the channel).
 pub fn parse_report(
     form: &ReportForm,
     ward: &Unit,
-    groups: &[Unit],
-    site_ids: &[i64],
+    places: Places,
     reporter: Option<&User>,
     source: &str,
 ) -> Result<NewReport, AppError> {
@@ -151,32 +196,18 @@ pub fn parse_report(
     if position.is_some_and(|p| !in_vietnam(p)) {
         c.fail("lat", "Vị trí nằm ngoài Việt Nam; hãy kiểm tra lại toạ độ.");
     }
-    let group_id = if form.group.trim().is_empty() {
-        None
-    } else {
-        let g = groups
-            .iter()
-            .find(|g| g.code == form.group.trim().to_lowercase())
-            .map(|g| g.id);
+    let group_id = places.group.and_then(|g| {
         if g.is_none() {
             c.fail("group", "Không có tổ dân phố này trong phường.");
         }
         g
-    };
-    let site_id = if form.site.trim().is_empty() {
-        None
-    } else {
-        let s = form
-            .site
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|id| site_ids.contains(id));
+    });
+    let site_id = places.site.and_then(|s| {
         if s.is_none() {
             c.fail("site", "Không có địa bàn này trong phường.");
         }
         s
-    };
+    });
     let address = c
         .check("address", domain::free_text(&form.address))
         .unwrap_or_default();

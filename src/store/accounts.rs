@@ -178,6 +178,8 @@ macro_rules! impl_account_store {
                 .execute(&self.pool)
                 .await
                 .map_err($crate::store::StoreError::from_sqlx)?;
+                self.caches.forget_user(user_id);
+                self.tell_peers_to_forget().await;
                 Ok(())
             }
 
@@ -187,6 +189,8 @@ macro_rules! impl_account_store {
                     .execute(&self.pool)
                     .await
                     .map_err($crate::store::StoreError::from_sqlx)?;
+                self.caches.forget_user(user_id);
+                self.tell_peers_to_forget().await;
                 Ok(())
             }
 
@@ -221,6 +225,8 @@ macro_rules! impl_account_store {
                 Self::audit_tx(&mut tx, actor, ward, "user", Some(user_id), "password", String::new())
                     .await?;
                 tx.commit().await.map_err(StoreError::from_sqlx)?;
+                self.caches.forget_user(user_id);
+                self.tell_peers_to_forget().await;
                 Ok(())
             }
 
@@ -255,32 +261,38 @@ macro_rules! impl_account_store {
                 &self,
                 token_hash: &str,
             ) -> $crate::store::StoreResult<Option<$crate::store::accounts::SessionUser>> {
+                // One read for the session and its user, and none while it is cached: it
+                // is on the path of every call.
                 #[derive(sqlx::FromRow)]
                 struct Row {
                     session_id: i64,
                     csrf_token: String,
                     expires_at: chrono::DateTime<chrono::Utc>,
-                    user_id: i64,
+                    #[sqlx(flatten)]
+                    user: $crate::store::accounts::User,
                 }
-                let row: Option<Row> = sqlx::query_as(
-                    "SELECT id AS session_id, csrf_token, expires_at, user_id FROM sessions \
-                     WHERE token_hash = $1 AND expires_at > $2",
-                )
-                .bind(token_hash)
-                .bind(chrono::Utc::now())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::store::StoreError::from_sqlx)?;
-                let Some(row) = row else { return Ok(None) };
-                let user = self.user_by_id(row.user_id).await?;
-                Ok(user.filter(|u| u.disabled_at.is_none()).map(|user| {
-                    $crate::store::accounts::SessionUser {
-                        session_id: row.session_id,
-                        csrf_token: row.csrf_token,
-                        expires_at: row.expires_at,
-                        user,
-                    }
-                }))
+                let now = chrono::Utc::now();
+                self.caches
+                    .sessions
+                    .get_or_read(token_hash, |s| s.expires_at > now, || async {
+                        let row: Option<Row> = sqlx::query_as(
+                            "SELECT s.id AS session_id, s.csrf_token, s.expires_at, u.* FROM sessions s \
+                             JOIN users u ON u.id = s.user_id \
+                             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
+                        )
+                        .bind(token_hash)
+                        .bind(now)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err($crate::store::StoreError::from_sqlx)?;
+                        Ok(row.map(|row| $crate::store::accounts::SessionUser {
+                            session_id: row.session_id,
+                            csrf_token: row.csrf_token,
+                            expires_at: row.expires_at,
+                            user: row.user,
+                        }))
+                    })
+                    .await
             }
 
             async fn delete_session(&self, session_id: i64) -> $crate::store::StoreResult<()> {
@@ -289,6 +301,8 @@ macro_rules! impl_account_store {
                     .execute(&self.pool)
                     .await
                     .map_err($crate::store::StoreError::from_sqlx)?;
+                self.caches.sessions.forget_where(|s| s.session_id == session_id);
+                self.tell_peers_to_forget().await;
                 Ok(())
             }
         }

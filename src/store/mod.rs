@@ -6,6 +6,7 @@
 //! their pool type and add what differs between the engines (connection, backup).
 
 pub mod accounts;
+pub mod cache;
 pub mod duty;
 pub mod forces;
 pub mod postgres;
@@ -170,10 +171,14 @@ pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// Run `$body` (which uses the transaction `$tx`) and commit; any `?` inside rolls back.
+/// `$begin` names the method that starts the transaction, `begin_tx` by default.
 macro_rules! in_tx {
-    ($self:ident, $tx:ident => $body:expr) => {{
+    ($self:ident, $tx:ident => $body:expr) => {
+        $crate::store::in_tx!($self.begin_tx, $tx => $body)
+    };
+    ($self:ident . $begin:ident, $tx:ident => $body:expr) => {{
         let mut $tx = $self
-            .begin_tx()
+            .$begin()
             .await
             .map_err($crate::store::StoreError::from_sqlx)?;
         let out = $body;
@@ -184,6 +189,61 @@ macro_rules! in_tx {
     }};
 }
 pub(crate) use in_tx;
+
+/// How to cut `n` rows into multi-row statements: powers of two, largest first (at most
+/// `MAX_ROWS`), so that a handful of statement texts, each prepared once per connection,
+/// serve batches of every size.
+pub(crate) fn row_chunks(mut n: usize) -> impl Iterator<Item = usize> {
+    const MAX_ROWS: usize = 128;
+    std::iter::from_fn(move || {
+        if n == 0 {
+            return None;
+        }
+        let size = if n >= MAX_ROWS {
+            MAX_ROWS
+        } else {
+            1 << (usize::BITS - 1 - n.leading_zeros())
+        };
+        n -= size;
+        Some(size)
+    })
+}
+
+/// How generated statements write their parameters: PostgreSQL numbers them (`$1`);
+/// SQLite takes plain `?` in order, because sqlx-sqlite looks every numbered parameter up
+/// by a scan of the statement's list of names, which a multi-row statement of hundreds of
+/// parameters pays quadratically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Params {
+    Numbered,
+    InOrder,
+}
+
+/// `rows` comma-separated copies of `row`, a row template in which every `?` is the next
+/// parameter.
+pub(crate) fn rows_sql(row: &str, rows: usize, params: Params) -> String {
+    let mut out = String::with_capacity((row.len() + 16) * rows);
+    let mut n = 0;
+    for i in 0..rows {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        for (j, part) in row.split('?').enumerate() {
+            if j > 0 {
+                n += 1;
+                match params {
+                    Params::Numbered => {
+                        out.push('$');
+                        out.push_str(&n.to_string());
+                    }
+                    Params::InOrder => out.push('?'),
+                }
+            }
+            out.push_str(part);
+        }
+    }
+    out
+}
 
 /// Advisory lock keys that keep live ids committing in order (PostgreSQL).
 pub const REPORT_ORDER_LOCK: i64 = 7_271_001;
@@ -196,6 +256,14 @@ pub const LIVE_CHANNEL: &str = "wardwatch_live";
 macro_rules! impl_common {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// After a committed write to rows the nodes cache: the other nodes forget
+            /// theirs (this one has forgotten already).
+            async fn tell_peers_to_forget(&self) {
+                if let Err(e) = $crate::store::Store::notify(self, $crate::store::cache::FORGET).await {
+                    tracing::warn!(error = %e, "NOTIFY failed; the other nodes' caches expire by age");
+                }
+            }
+
             /// Record a change in the same transaction as the change itself.
             #[allow(clippy::too_many_arguments)]
             async fn audit_tx(
@@ -324,9 +392,39 @@ macro_rules! impl_batch {
                 tx.commit()
                     .await
                     .map_err(|e| fail(writes.len(), StoreError::from_sqlx(e)))?;
+                if writes.iter().any(|w| matches!(w, Write::Unit(..))) {
+                    self.caches.units.forget_all();
+                    self.tell_peers_to_forget().await;
+                }
                 Ok(writes.len())
             }
         }
     };
 }
 pub(crate) use impl_batch;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_cut_in_powers_of_two() {
+        assert_eq!(row_chunks(0).count(), 0);
+        assert_eq!(row_chunks(1).collect::<Vec<_>>(), [1]);
+        assert_eq!(row_chunks(37).collect::<Vec<_>>(), [32, 4, 1]);
+        assert_eq!(row_chunks(300).collect::<Vec<_>>(), [128, 128, 32, 8, 4]);
+    }
+
+    #[test]
+    fn row_templates_number_their_parameters() {
+        assert_eq!(
+            rows_sql("(?, 'x', ?)", 1, Params::Numbered),
+            "($1, 'x', $2)"
+        );
+        assert_eq!(
+            rows_sql("(?, ?)", 3, Params::Numbered),
+            "($1, $2), ($3, $4), ($5, $6)"
+        );
+        assert_eq!(rows_sql("(?, ?)", 2, Params::InOrder), "(?, ?), (?, ?)");
+    }
+}

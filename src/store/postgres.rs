@@ -1,14 +1,16 @@
 //! PostgreSQL, for a city running many wards (and several `serve` nodes) on one database.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
+use super::cache::{Caches, FORGET};
 use super::{
-    Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
+    Actor, AuditEntry, Backend, BatchError, Params, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, duty::impl_duty_store, forces::impl_forces_store, impl_batch,
     impl_common, reports::impl_report_store, territory::impl_territory_store,
     warnings::impl_warning_store,
@@ -17,6 +19,8 @@ use super::{
 pub struct PgStore {
     pool: PgPool,
     url: String,
+    /// Shared with the notification stream, which forgets on the other nodes' word.
+    caches: Arc<Caches>,
 }
 
 impl PgStore {
@@ -30,6 +34,7 @@ impl PgStore {
         Ok(Self {
             pool,
             url: url.to_string(),
+            caches: Arc::default(),
         })
     }
 
@@ -57,8 +62,17 @@ impl PgStore {
 }
 
 impl PgStore {
+    const PARAMS: Params = Params::Numbered;
+
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// PostgreSQL shares its page cache among connections: intake takes any.
+    async fn begin_intake_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin_tx().await
     }
 
     /// Transactions that hand out ids live listeners follow (reports, warning events)
@@ -133,17 +147,21 @@ impl Store for PgStore {
             )));
         }
         let path = src.to_string_lossy().into_owned();
-        self.run_tool(
-            "pg_restore",
-            &[
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--single-transaction",
-                &path,
-            ],
-        )
-        .await
+        let restored = self
+            .run_tool(
+                "pg_restore",
+                &[
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    &path,
+                ],
+            )
+            .await;
+        self.caches.forget_all();
+        self.tell_peers_to_forget().await;
+        restored
     }
 
     async fn audit_trail(
@@ -188,9 +206,22 @@ impl Store for PgStore {
             .listen(super::LIVE_CHANNEL)
             .await
             .map_err(StoreError::from_sqlx)?;
-        let stream = listener.into_stream().map(|n| {
-            n.map(|n| n.payload().to_string())
-                .map_err(StoreError::from_sqlx)
+        // A word to forget cached rows is for the store, not for the listeners; after an
+        // error words may have been missed: forget everything.
+        let caches = self.caches.clone();
+        let stream = listener.into_stream().filter_map(move |n| {
+            let item = match n {
+                Ok(n) if n.payload() == FORGET => {
+                    caches.forget_all();
+                    None
+                }
+                Ok(n) => Some(Ok(n.payload().to_string())),
+                Err(e) => {
+                    caches.forget_all();
+                    Some(Err(StoreError::from_sqlx(e)))
+                }
+            };
+            std::future::ready(item)
         });
         Ok(Some(stream.boxed()))
     }

@@ -70,6 +70,53 @@ pub struct NewReport {
     pub client_key: Option<String>,
 }
 
+/// A time as both engines keep it: whole microseconds (sqlx hands PostgreSQL microseconds,
+/// truncated). Intake stores its times so, and can answer what it wrote without reading it.
+pub fn whole_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::DurationRound::duration_trunc(t, chrono::TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
+impl NewReport {
+    /// The report as its insert stores it, with the id the database gave it: the intake
+    /// writer answers this instead of reading every column back. `at` must be whole
+    /// microseconds; `occurred_at` is cut to them, as the insert stores it.
+    pub fn stored(&self, id: i64, search_folded: String, at: DateTime<Utc>) -> Report {
+        Report {
+            id,
+            ward_id: self.ward_id,
+            tracking_code: self.tracking_code.clone(),
+            category: self.category.clone(),
+            description: self.description.clone(),
+            search_folded,
+            occurred_at: self.occurred_at.map(whole_micros),
+            lat: self.lat,
+            lon: self.lon,
+            place_unknown: self.place_unknown,
+            group_id: self.group_id,
+            site_id: self.site_id,
+            address: self.address.clone(),
+            status: "new".to_string(),
+            priority: self.priority,
+            merged_into: None,
+            assigned_user_id: None,
+            assigned_team_id: None,
+            incident_id: None,
+            anonymous: self.anonymous,
+            reporter_name: self.reporter_name.clone(),
+            reporter_phone: self.reporter_phone.clone(),
+            reporter_email: self.reporter_email.clone(),
+            reporter_user_id: self.reporter_user_id,
+            source: self.source.clone(),
+            service_code: self.service_code.clone(),
+            api_key_id: self.api_key_id,
+            client_key: self.client_key.clone(),
+            public_answer: String::new(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct ReportEvent {
     pub id: i64,
@@ -216,64 +263,123 @@ macro_rules! impl_report_store {
                 &self,
                 batch: &[$crate::store::reports::NewReport],
             ) -> $crate::store::StoreResult<Vec<$crate::store::reports::Report>> {
-                use $crate::store::StoreError;
-                $crate::store::in_tx!(self, tx => {
+                use std::collections::{HashMap, HashSet};
+                use $crate::store::reports::{NewReport, Report};
+                use $crate::store::{StoreError, row_chunks, rows_sql};
+                let params = Self::PARAMS;
+                $crate::store::in_tx!(self.begin_intake_tx, tx => {
                     Self::order_lock(&mut tx, $crate::store::REPORT_ORDER_LOCK).await?;
-                    let mut out = Vec::with_capacity(batch.len());
-                    for r in batch {
-                        if let Some(key) = &r.client_key {
-                            let seen: Option<$crate::store::reports::Report> =
-                                sqlx::query_as("SELECT * FROM reports WHERE client_key = $1")
-                                    .bind(key)
-                                    .fetch_optional(&mut *tx)
-                                    .await
-                                    .map_err(StoreError::from_sqlx)?;
-                            if let Some(seen) = seen {
-                                out.push(seen);
-                                continue;
+                    // A retried submission answers what its client key stored, in an
+                    // earlier commit or earlier in this batch.
+                    let keys: Vec<&str> = batch.iter().filter_map(|r| r.client_key.as_deref()).collect();
+                    let mut by_key: HashMap<String, Report> = HashMap::new();
+                    let mut rest = &keys[..];
+                    for n in row_chunks(keys.len()) {
+                        let (chunk, tail) = rest.split_at(n);
+                        rest = tail;
+                        let sql = format!(
+                            "SELECT * FROM reports WHERE client_key IN ({})",
+                            rows_sql("?", n, params)
+                        );
+                        let mut q = sqlx::query_as::<_, Report>(&sql);
+                        for k in chunk {
+                            q = q.bind(*k);
+                        }
+                        for seen in q.fetch_all(&mut *tx).await.map_err(StoreError::from_sqlx)? {
+                            if let Some(k) = seen.client_key.clone() {
+                                by_key.insert(k, seen);
                             }
                         }
-                        let now = chrono::Utc::now();
-                        let folded = $crate::text::fold(&format!("{} {} {}", r.tracking_code, r.description, r.address));
-                        let report: $crate::store::reports::Report = sqlx::query_as(
+                    }
+                    let mut taken = HashSet::new();
+                    let fresh: Vec<&NewReport> = batch
+                        .iter()
+                        .filter(|r| match r.client_key.as_deref() {
+                            Some(k) => !by_key.contains_key(k) && taken.insert(k),
+                            None => true,
+                        })
+                        .collect();
+                    // The new ones in a few multi-row statements, with their first history step.
+                    let mut by_code: HashMap<String, Report> = HashMap::with_capacity(fresh.len());
+                    let mut rest = &fresh[..];
+                    for n in row_chunks(fresh.len()) {
+                        let (chunk, tail) = rest.split_at(n);
+                        rest = tail;
+                        let sql = format!(
                             "INSERT INTO reports (ward_id, tracking_code, category, description, \
                              search_folded, occurred_at, lat, lon, place_unknown, group_id, site_id, \
                              address, status, priority, anonymous, reporter_name, reporter_phone, \
                              reporter_email, reporter_user_id, source, service_code, api_key_id, \
-                             client_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                             $8, $9, $10, $11, $12, 'new', $13, $14, $15, $16, $17, $18, $19, $20, \
-                             $21, $22, $23, $23) RETURNING *",
-                        )
-                        .bind(r.ward_id)
-                        .bind(&r.tracking_code)
-                        .bind(&r.category)
-                        .bind(&r.description)
-                        .bind(folded)
-                        .bind(r.occurred_at)
-                        .bind(r.lat)
-                        .bind(r.lon)
-                        .bind(r.place_unknown)
-                        .bind(r.group_id)
-                        .bind(r.site_id)
-                        .bind(&r.address)
-                        .bind(r.priority)
-                        .bind(r.anonymous)
-                        .bind(&r.reporter_name)
-                        .bind(&r.reporter_phone)
-                        .bind(&r.reporter_email)
-                        .bind(r.reporter_user_id)
-                        .bind(&r.source)
-                        .bind(&r.service_code)
-                        .bind(r.api_key_id)
-                        .bind(&r.client_key)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(StoreError::from_sqlx)?;
-                        Self::report_event_tx(&mut tx, report.id, r.reporter_user_id, "created", None, Some("new"), "", true).await?;
-                        out.push(report);
+                             client_key, created_at, updated_at) VALUES {} RETURNING id, tracking_code",
+                            rows_sql(
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                n,
+                                params,
+                            )
+                        );
+                        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+                        let mut pending = HashMap::with_capacity(n);
+                        for r in chunk {
+                            let folded = $crate::text::fold(&format!("{} {} {}", r.tracking_code, r.description, r.address));
+                            let now = $crate::store::reports::whole_micros(chrono::Utc::now());
+                            q = q
+                                .bind(r.ward_id)
+                                .bind(&r.tracking_code)
+                                .bind(&r.category)
+                                .bind(&r.description)
+                                .bind(folded.clone())
+                                .bind(r.occurred_at.map($crate::store::reports::whole_micros))
+                                .bind(r.lat)
+                                .bind(r.lon)
+                                .bind(r.place_unknown)
+                                .bind(r.group_id)
+                                .bind(r.site_id)
+                                .bind(&r.address)
+                                .bind(r.priority)
+                                .bind(r.anonymous)
+                                .bind(&r.reporter_name)
+                                .bind(&r.reporter_phone)
+                                .bind(&r.reporter_email)
+                                .bind(r.reporter_user_id)
+                                .bind(&r.source)
+                                .bind(&r.service_code)
+                                .bind(r.api_key_id)
+                                .bind(&r.client_key)
+                                .bind(now)
+                                .bind(now);
+                            pending.insert(r.tracking_code.as_str(), (*r, folded, now));
+                        }
+                        let ids = q.fetch_all(&mut *tx).await.map_err(StoreError::from_sqlx)?;
+                        let mut stored = Vec::with_capacity(ids.len());
+                        for (id, code) in ids {
+                            let (r, folded, at) = pending.remove(code.as_str()).ok_or(StoreError::NotFound)?;
+                            stored.push(r.stored(id, folded, at));
+                        }
+                        let sql = format!(
+                            "INSERT INTO report_events (report_id, at, user_id, kind, from_status, \
+                             to_status, note, public) VALUES {}",
+                            rows_sql("(?, ?, ?, 'created', NULL, 'new', '', TRUE)", stored.len(), params)
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for report in &stored {
+                            q = q.bind(report.id).bind(report.created_at).bind(report.reporter_user_id);
+                        }
+                        q.execute(&mut *tx).await.map_err(StoreError::from_sqlx)?;
+                        for report in stored {
+                            if let Some(k) = &report.client_key {
+                                by_key.insert(k.clone(), report.clone());
+                            }
+                            by_code.insert(report.tracking_code.clone(), report);
+                        }
                     }
-                    out
+                    batch
+                        .iter()
+                        .map(|r| match r.client_key.as_deref() {
+                            Some(k) => by_key.get(k).cloned(),
+                            None => by_code.remove(&r.tracking_code),
+                        })
+                        .collect::<Option<Vec<Report>>>()
+                        .ok_or(StoreError::NotFound)?
                 })
             }
 
@@ -529,9 +635,13 @@ macro_rules! impl_report_store {
                 &self,
                 key_hash: &str,
             ) -> $crate::store::StoreResult<Option<$crate::store::reports::ApiKey>> {
-                sqlx::query_as("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-                    .bind(key_hash)
-                    .fetch_optional(&self.pool)
+                self.caches
+                    .api_keys
+                    .get_or_read(key_hash, |_| true, || {
+                        sqlx::query_as("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                            .bind(key_hash)
+                            .fetch_optional(&self.pool)
+                    })
                     .await
                     .map_err($crate::store::StoreError::from_sqlx)
             }

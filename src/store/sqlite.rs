@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::cache::Caches;
 use super::{
-    Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
+    Actor, AuditEntry, Backend, BatchError, Params, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, duty::impl_duty_store, forces::impl_forces_store, impl_batch,
     impl_common, reports::impl_report_store, territory::impl_territory_store,
     warnings::impl_warning_store,
@@ -18,6 +19,12 @@ use super::{
 pub struct SqliteStore {
     pool: SqlitePool,
     path: String,
+    caches: Caches,
+    /// Report intake's own connection, always the same one: in WAL mode SQLite drops a
+    /// connection's page cache whenever another connection wrote, so the intake writer on
+    /// a connection of the shared pool read back the pages it was about to change at
+    /// nearly every commit.
+    intake: SqlitePool,
 }
 
 impl SqliteStore {
@@ -30,20 +37,39 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let path = options.get_filename().to_string_lossy().into_owned();
+        let intake = SqlitePoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(options.clone());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, path })
+        Ok(Self {
+            pool,
+            path,
+            caches: Caches::default(),
+            intake,
+        })
     }
 }
 
 impl SqliteStore {
+    const PARAMS: Params = Params::InOrder;
+
     /// Every write transaction takes the write lock at its start (BEGIN IMMEDIATE): a
     /// transaction that reads first and writes later could otherwise fail with "database
     /// is locked" when another writer committed in between, whatever the busy timeout.
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// A write transaction on report intake's own connection.
+    async fn begin_intake_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.intake.begin_with("BEGIN IMMEDIATE").await
     }
 
     /// SQLite has one writer at a time: ids already commit in order.
@@ -156,6 +182,7 @@ impl Store for SqliteStore {
         let _ = sqlx::query("DETACH DATABASE backup")
             .execute(&mut *conn)
             .await;
+        self.caches.forget_all();
         result.map_err(StoreError::from_sqlx)?;
         tracing::info!(db = %self.path, "restored from {}", src.display());
         Ok(())
@@ -197,6 +224,7 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.intake.close().await;
         self.pool.close().await;
     }
 }

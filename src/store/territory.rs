@@ -416,7 +416,10 @@ macro_rules! impl_territory_store {
                 actor: $crate::store::Actor,
                 input: $crate::store::territory::UnitInput,
             ) -> $crate::store::StoreResult<$crate::store::territory::Unit> {
-                $crate::store::in_tx!(self, tx => Self::write_unit_tx(&mut tx, actor, None, &input).await?)
+                let unit = $crate::store::in_tx!(self, tx => Self::write_unit_tx(&mut tx, actor, None, &input).await?);
+                self.caches.units.forget_all();
+                self.tell_peers_to_forget().await;
+                unit
             }
 
             async fn update_unit(
@@ -425,7 +428,10 @@ macro_rules! impl_territory_store {
                 id: i64,
                 input: $crate::store::territory::UnitInput,
             ) -> $crate::store::StoreResult<$crate::store::territory::Unit> {
-                $crate::store::in_tx!(self, tx => Self::write_unit_tx(&mut tx, actor, Some(id), &input).await?)
+                let unit = $crate::store::in_tx!(self, tx => Self::write_unit_tx(&mut tx, actor, Some(id), &input).await?);
+                self.caches.units.forget_all();
+                self.tell_peers_to_forget().await;
+                unit
             }
 
             async fn set_unit_archived(
@@ -434,16 +440,23 @@ macro_rules! impl_territory_store {
                 id: i64,
                 archived: bool,
             ) -> $crate::store::StoreResult<()> {
-                self.set_archived_tx(actor, "units", id, archived).await
+                let done = self.set_archived_tx(actor, "units", id, archived).await;
+                self.caches.units.forget_all();
+                self.tell_peers_to_forget().await;
+                done
             }
 
             async fn unit(
                 &self,
                 id: i64,
             ) -> $crate::store::StoreResult<Option<$crate::store::territory::Unit>> {
-                sqlx::query_as("SELECT * FROM units WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
+                self.caches
+                    .units
+                    .get_or_read(&format!("id:{id}"), |_| true, || {
+                        sqlx::query_as("SELECT * FROM units WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&self.pool)
+                    })
                     .await
                     .map_err($crate::store::StoreError::from_sqlx)
             }
@@ -452,9 +465,13 @@ macro_rules! impl_territory_store {
                 &self,
                 code: &str,
             ) -> $crate::store::StoreResult<Option<$crate::store::territory::Unit>> {
-                sqlx::query_as("SELECT * FROM units WHERE code = $1")
-                    .bind(code)
-                    .fetch_optional(&self.pool)
+                self.caches
+                    .units
+                    .get_or_read(&format!("code:{code}"), |_| true, || {
+                        sqlx::query_as("SELECT * FROM units WHERE code = $1")
+                            .bind(code)
+                            .fetch_optional(&self.pool)
+                    })
                     .await
                     .map_err($crate::store::StoreError::from_sqlx)
             }

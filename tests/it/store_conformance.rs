@@ -1,6 +1,7 @@
 //! The store interface behaves the same on SQLite and PostgreSQL: unique constraints
 //! come back under one name, batches are all or nothing, archiving is audited, and
-//! the sites filter matches folded terms literally.
+//! the sites filter matches folded terms literally; a batch of reports answers what a
+//! later read finds.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use wardwatch::domain::{
 };
 use wardwatch::store::accounts::NewUser;
 use wardwatch::store::forces::{ForceInput, PeopleFilter, PersonInput, TeamInput};
+use wardwatch::store::reports::NewReport;
 use wardwatch::store::territory::{SiteFilter, SiteInput, Staffing, Unit, UnitInput};
 use wardwatch::store::{Actor, Store, StoreError, Write};
 
@@ -21,6 +23,7 @@ both!(
     apply_is_all_or_nothing,
     archive_and_restore_are_audited,
     sites_filter_with_folded_terms,
+    a_report_batch_answers_what_it_stored,
 );
 
 const SYSTEM: Actor = Actor { user_id: None };
@@ -742,4 +745,74 @@ async fn sites_filter_with_folded_terms(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(one.len(), 1);
+}
+
+fn new_report(ward_id: i64, code: &str, client_key: Option<&str>) -> NewReport {
+    NewReport {
+        ward_id,
+        tracking_code: code.to_string(),
+        category: "fire".to_string(),
+        description: format!("Khói bốc lên ở nhà kho {code}"),
+        occurred_at: Some(chrono::Utc::now() - chrono::Duration::minutes(5)),
+        lat: Some(20.8412345678),
+        lon: Some(106.6798765432),
+        place_unknown: false,
+        group_id: None,
+        site_id: None,
+        address: "Số 7 ngõ 12".to_string(),
+        priority: 1,
+        anonymous: false,
+        reporter_name: "Nguyễn Văn A".to_string(),
+        reporter_phone: "0912345678".to_string(),
+        reporter_email: String::new(),
+        reporter_user_id: None,
+        source: "api".to_string(),
+        service_code: None,
+        api_key_id: None,
+        client_key: client_key.map(str::to_string),
+    }
+}
+
+async fn a_report_batch_answers_what_it_stored(app: TestApp) {
+    let store = &app.store;
+    let w = ward(store, "lo-tom").await;
+    let mut batch: Vec<NewReport> = (0..40)
+        .map(|i| new_report(w.ward.id, &format!("PA-TEST-{i:04}"), None))
+        .collect();
+    batch[3].client_key = Some("k-1".into());
+    batch[7] = new_report(w.ward.id, "PA-TEST-DUP1", Some("k-1"));
+    batch[9].lat = None;
+    batch[9].lon = None;
+    batch[9].occurred_at = None;
+    let answered = store.insert_reports(&batch).await.expect("batch");
+    assert_eq!(answered.len(), batch.len());
+    for (sent, got) in batch.iter().zip(&answered) {
+        let read = store.report(got.id).await.unwrap().expect("stored");
+        assert_eq!(
+            format!("{got:?}"),
+            format!("{read:?}"),
+            "answered as stored"
+        );
+        if sent.client_key.is_none() {
+            assert_eq!(got.tracking_code, sent.tracking_code);
+        }
+        let events = store.report_events(got.id).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "created");
+    }
+    // The same client key later in the batch, and in a later batch, answers the first.
+    assert_eq!(answered[7].id, answered[3].id);
+    let again = store
+        .insert_reports(&[new_report(w.ward.id, "PA-TEST-DUP2", Some("k-1"))])
+        .await
+        .unwrap();
+    assert_eq!(again[0].id, answered[3].id);
+    // Ids follow the batch's order (live listeners follow ids).
+    let fresh: Vec<i64> = answered
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 7)
+        .map(|(_, r)| r.id)
+        .collect();
+    assert!(fresh.windows(2).all(|p| p[0] < p[1]), "{fresh:?}");
 }
