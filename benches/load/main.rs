@@ -163,7 +163,20 @@ async fn run() -> Result<()> {
 
     loads.mark("end");
     report.finish(loads.samples(), loads.marks());
-    std::fs::write(&cfg.out, report.render())
+    // Other benchmarks keep their own sections (between `<!-- NAME:begin -->` and
+    // `<!-- NAME:end -->` markers, e.g. the roster bench's); they stay at the end.
+    let kept = std::fs::read_to_string(&cfg.out)
+        .ok()
+        .and_then(|old| {
+            old.find("<!-- roster:begin -->")
+                .map(|i| old[i..].to_string())
+        })
+        .unwrap_or_default();
+    let mut text = report.render();
+    if !kept.is_empty() {
+        text = format!("{}\n\n{kept}", text.trim_end());
+    }
+    std::fs::write(&cfg.out, text)
         .with_context(|| format!("cannot write {}", cfg.out.display()))?;
     eprintln!("bench: wrote {}", cfg.out.display());
     Ok(())
