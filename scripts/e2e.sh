@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Browser test: build wardwatch, start it with demo data on a free port and a
-# fresh data dir, wait for /readyz, run e2e/ward_overview.mjs, then
-# e2e/report_warning.mjs and e2e/duty_checkin.mjs against it in Debian's Chromium, stop the server, exit
-# non-zero if either test failed.
+# fresh data dir (web push on, with a VAPID key made for the run), wait for
+# /readyz, run e2e/ward_overview.mjs, then e2e/report_warning.mjs and
+# e2e/duty_checkin.mjs against it in Debian's Chromium, then
+# e2e/webpush_interop.mjs (a warning pushed to the npm package web-push-testing,
+# a real push service on localhost, which must decrypt it), stop the server,
+# exit non-zero if any test failed.
 #
 # Needs: cargo, node + npm, /usr/bin/chromium (apt-get install -y chromium).
 # Env:   WARDWATCH_BIN   use this binary instead of building one
 #        WARDWATCH_E2E_PORT  listen on this port instead of a free one
 #        CHROMIUM_PATH   another Chromium than /usr/bin/chromium
 #        READY_TIMEOUT   seconds to wait for /readyz (default 120)
-# On failure the test leaves screenshots and the server log in e2e/artifacts/.
+# On failure the tests leave screenshots, the push service's output and the
+# server log in e2e/artifacts/.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,7 +26,7 @@ die() { echo "e2e: ERROR: $*" >&2; exit 2; }
 command -v node >/dev/null || die "node is missing (apt-get install -y nodejs npm)"
 [[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]] || die "Chromium is missing at ${CHROMIUM_PATH:-/usr/bin/chromium} (apt-get install -y chromium)"
 
-if [[ ! -d e2e/node_modules/playwright-core ]]; then
+if [[ ! -d e2e/node_modules/playwright-core || ! -d e2e/node_modules/web-push-testing ]]; then
   command -v npm >/dev/null || die "npm is missing (apt-get install -y npm)"
   say "installing e2e/node_modules (npm ci)"
   (cd e2e && npm ci --no-audit --no-fund)
@@ -79,9 +83,14 @@ http_status() {
   ' _ "$port" "$1" 2>/dev/null || echo 000
 }
 
-say "starting $bin --data $tmpdir serve --listen 127.0.0.1:$port --demo"
+# Web push on, for e2e/webpush_interop.mjs: the private key is the raw P-256
+# scalar in base64url, which is a JWK's "d".
+vapid_key=$(node -e 'const {privateKey} = require("crypto").generateKeyPairSync("ec", {namedCurve: "P-256"}); console.log(privateKey.export({format: "jwk"}).d)')
+
+say "starting $bin --data $tmpdir serve --listen 127.0.0.1:$port --demo (web push on)"
 # In its own process group (setsid), so that stopping it also stops anything it started.
-setsid "$bin" --data "$tmpdir" serve --listen "127.0.0.1:$port" --demo >"$log" 2>&1 </dev/null &
+WARDWATCH_VAPID_PRIVATE_KEY=$vapid_key WARDWATCH_VAPID_SUBJECT=mailto:e2e@wardwatch.invalid \
+  setsid "$bin" --data "$tmpdir" serve --listen "127.0.0.1:$port" --demo >"$log" 2>&1 </dev/null &
 server_pid=$!
 
 deadline=$((SECONDS + ready_timeout))
@@ -107,7 +116,7 @@ say "server ready on 127.0.0.1:$port (${SECONDS} s since start)"
 # captcha with `$WARDWATCH_BIN --data $WARDWATCH_DATA captcha-answer TOKEN`.
 failed=()
 worst=0
-for test in ward_overview report_warning duty_checkin; do
+for test in ward_overview report_warning duty_checkin webpush_interop; do
   say "running e2e/$test.mjs"
   set +e
   WARDWATCH_URL="http://127.0.0.1:$port" WARDWATCH_BIN="$bin" WARDWATCH_DATA="$tmpdir" node "e2e/$test.mjs"
