@@ -35,6 +35,8 @@
 #   BENCH_PG_IN_FLIGHT=4        on PostgreSQL, attempts in flight per node (each node's pool
 #                               grows with them; the server's connections are shared)
 #   BENCH_NODE_CAPACITY         listeners per node (default: the open-file limit less 100)
+#   BENCH_RUST_LOG=wardwatch=warn  the servers' log filter (their logs are in target/bench/;
+#                               wardwatch::reports::intake=debug logs every intake commit)
 # Measure on a quiet machine: the bench reports the load average it saw.
 set -euo pipefail
 

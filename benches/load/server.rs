@@ -51,7 +51,10 @@ impl Server {
             .arg("--data")
             .arg(data.path())
             .args(["serve", "--listen", &addr.to_string(), "--demo"])
-            .env("RUST_LOG", "wardwatch=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_RUST_LOG").unwrap_or("wardwatch=warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)
@@ -93,7 +96,10 @@ impl Server {
         cmd.arg("--data")
             .arg(self.data.path())
             .args(args)
-            .env("RUST_LOG", "wardwatch=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_RUST_LOG").unwrap_or("wardwatch=warn".into()),
+            )
             .stdin(Stdio::null())
             .kill_on_drop(true);
         match &self.database_url {

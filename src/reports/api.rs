@@ -23,7 +23,7 @@ use crate::app::AppState;
 use crate::http::ctx::Caller;
 use crate::http::error::AppError;
 use crate::http::limit::client_ip;
-use crate::live::LiveEvent;
+use crate::live::follow;
 use crate::store::reports::{NewReport, Report, ReportChange, ReportFilter};
 use crate::territory::service::{groups_of, ward_by_code};
 
@@ -623,7 +623,7 @@ pub async fn stream(
     if !can_handle(caller.user(), ward.id) {
         return Err(AppError::Forbidden);
     }
-    let rx = state.live.subscribe();
+    let rx = state.live.reports();
     let last: i64 = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -649,30 +649,22 @@ pub async fn stream(
     };
     let seen = backlog.last().map(|r| r.id).unwrap_or(0);
     let backlog = stream::iter(backlog.iter().map(event).map(Ok).collect::<Vec<_>>());
-    let live = tokio_stream_from(rx).filter_map(move |e| {
-        let out = match e {
-            LiveEvent::Report(r) if r.ward_id == ward_id && r.id > seen => Some(Ok(event(&r))),
-            _ => None,
-        };
+    // Without a Last-Event-ID a listener wants what comes from now on, not the history.
+    let floor = if last == i64::MAX {
+        state.live.last_report()
+    } else {
+        seen.max(last)
+    };
+    let store = state.store.clone();
+    let reread = move |after| {
+        let store = store.clone();
+        async move { store.reports_after(after, 500).await.unwrap_or_default() }
+    };
+    let live = follow(rx, seen, floor, 500, reread).filter_map(move |r| {
+        let out = (r.ward_id == ward_id).then(|| Ok(event(&r)));
         async move { out }
     });
     Ok(Sse::new(backlog.chain(live)).keep_alive(KeepAlive::default()))
-}
-
-/// A broadcast receiver as a stream; a listener that fell behind just continues (the page
-/// reloads its list on every event anyway).
-pub fn tokio_stream_from(
-    rx: tokio::sync::broadcast::Receiver<LiveEvent>,
-) -> impl Stream<Item = LiveEvent> + Send + 'static {
-    stream::unfold(rx, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) => return Some((e, rx)),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    })
 }
 
 pub fn router() -> Router<AppState> {

@@ -22,10 +22,21 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// Start the writer task; it stops when every `Intake` clone is dropped.
+    /// Start the writer; it stops when every `Intake` clone is dropped.
+    ///
+    /// The writer runs on a thread and runtime of its own: a commit is several round trips
+    /// to the database, and on the shared runtime each of them would wait its turn behind
+    /// every busy connection's task, so that commits, not the disk, set the pace.
     pub fn start(store: Arc<dyn Store>, live: Arc<Live>) -> Self {
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(writer(store, live, rx));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("the intake writer's runtime starts");
+        std::thread::Builder::new()
+            .name("intake".into())
+            .spawn(move || runtime.block_on(writer(store, live, rx)))
+            .expect("the intake writer's thread starts");
         Self { tx }
     }
 

@@ -287,9 +287,14 @@ pub fn parse_report(
             service_code: None,
             api_key_id: None,
             client_key: None,
+            search_folded: String::new(),
         }),
         _ => None,
     };
+    let input = input.map(|mut r| {
+        r.search_folded = r.search_key();
+        r
+    });
     c.finish(input)
 }
 

@@ -187,6 +187,29 @@ macro_rules! in_tx {
             .map_err($crate::store::StoreError::from_sqlx)?;
         Ok(out)
     }};
+    // On report intake's own connection (`intake_conn`, begun with `INTAKE_BEGIN`).
+    (intake $self:ident, $tx:ident => $body:expr) => {{
+        let out: $crate::store::StoreResult<_> = async {
+            let mut conn = $self
+                .intake_conn()
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+            let mut $tx = sqlx::Connection::begin_with(&mut *conn, Self::INTAKE_BEGIN)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+            let out = $body;
+            $tx.commit()
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+            Ok(out)
+        }
+        .await;
+        // Not a refusal by the database but a failure of the connection itself.
+        if matches!(&out, Err($crate::store::StoreError::Database(e)) if e.as_database_error().is_none()) {
+            $self.intake_failed().await;
+        }
+        out
+    }};
 }
 pub(crate) use in_tx;
 

@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 use super::cache::{Caches, FORGET};
+use super::reports::{NewReport, Report, answer_in_order, whole_micros};
 use super::{
     Actor, AuditEntry, Backend, BatchError, Params, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, duty::impl_duty_store, forces::impl_forces_store, impl_batch,
@@ -68,11 +69,92 @@ impl PgStore {
         self.pool.begin().await
     }
 
+    /// How intake's transactions begin.
+    const INTAKE_BEGIN: &'static str = "BEGIN";
+
     /// PostgreSQL shares its page cache among connections: intake takes any.
-    async fn begin_intake_tx(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-        self.begin_tx().await
+    async fn intake_conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+
+    /// A pooled connection that failed is the pool's to mend.
+    async fn intake_failed(&self) {}
+
+    /// New reports in one statement, however many: each column travels as one array
+    /// (`UNNEST`), so a single prepared statement serves batches of every size in one round
+    /// trip. Answers them in the batch's order.
+    async fn insert_new_reports(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        fresh: &[&NewReport],
+    ) -> StoreResult<Vec<Report>> {
+        if fresh.is_empty() {
+            return Ok(Vec::new());
+        }
+        let col = |f: &dyn Fn(&NewReport) -> String| fresh.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let opt =
+            |f: &dyn Fn(&NewReport) -> Option<i64>| fresh.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let at = whole_micros(chrono::Utc::now());
+        let ids: Vec<(i64, String)> = sqlx::query_as(
+            "INSERT INTO reports (ward_id, tracking_code, category, description, search_folded, \
+             occurred_at, lat, lon, place_unknown, group_id, site_id, address, status, priority, \
+             anonymous, reporter_name, reporter_phone, reporter_email, reporter_user_id, source, \
+             service_code, api_key_id, client_key, created_at, updated_at) \
+             SELECT u.ward, u.code, u.category, u.description, u.folded, u.occurred, u.lat, \
+             u.lon, u.unknown, u.grp, u.site, u.address, 'new', u.priority, u.anonymous, \
+             u.name, u.phone, u.email, u.usr, u.source, u.service, u.key_id, u.client_key, \
+             $23, $23 \
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
+             $6::timestamptz[], $7::float8[], $8::float8[], $9::bool[], $10::bigint[], \
+             $11::bigint[], $12::text[], $13::bigint[], $14::bool[], $15::text[], $16::text[], \
+             $17::text[], $18::bigint[], $19::text[], $20::text[], $21::bigint[], $22::text[]) \
+             WITH ORDINALITY AS u(ward, code, category, description, folded, occurred, lat, lon, \
+             unknown, grp, site, address, priority, anonymous, name, phone, email, usr, source, \
+             service, key_id, client_key, n) \
+             ORDER BY u.n \
+             RETURNING id, tracking_code",
+        )
+        .bind(fresh.iter().map(|r| r.ward_id).collect::<Vec<_>>())
+        .bind(col(&|r| r.tracking_code.clone()))
+        .bind(col(&|r| r.category.clone()))
+        .bind(col(&|r| r.description.clone()))
+        .bind(col(&|r| r.search_folded.clone()))
+        .bind(
+            fresh
+                .iter()
+                .map(|r| r.occurred_at.map(whole_micros))
+                .collect::<Vec<_>>(),
+        )
+        .bind(fresh.iter().map(|r| r.lat).collect::<Vec<_>>())
+        .bind(fresh.iter().map(|r| r.lon).collect::<Vec<_>>())
+        .bind(fresh.iter().map(|r| r.place_unknown).collect::<Vec<_>>())
+        .bind(opt(&|r| r.group_id))
+        .bind(opt(&|r| r.site_id))
+        .bind(col(&|r| r.address.clone()))
+        .bind(fresh.iter().map(|r| r.priority).collect::<Vec<_>>())
+        .bind(fresh.iter().map(|r| r.anonymous).collect::<Vec<_>>())
+        .bind(col(&|r| r.reporter_name.clone()))
+        .bind(col(&|r| r.reporter_phone.clone()))
+        .bind(col(&|r| r.reporter_email.clone()))
+        .bind(opt(&|r| r.reporter_user_id))
+        .bind(col(&|r| r.source.clone()))
+        .bind(
+            fresh
+                .iter()
+                .map(|r| r.service_code.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(opt(&|r| r.api_key_id))
+        .bind(
+            fresh
+                .iter()
+                .map(|r| r.client_key.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(at)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        answer_in_order(fresh, ids, at)
     }
 
     /// Transactions that hand out ids live listeners follow (reports, warning events)

@@ -68,6 +68,9 @@ pub struct NewReport {
     pub service_code: Option<String>,
     pub api_key_id: Option<i64>,
     pub client_key: Option<String>,
+    /// What search matches, folded ([`NewReport::search_key`]); made by whoever builds
+    /// the report, so that the single writer that stores it has less to do.
+    pub search_folded: String,
 }
 
 /// A time as both engines keep it: whole microseconds (sqlx hands PostgreSQL microseconds,
@@ -77,6 +80,14 @@ pub fn whole_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 impl NewReport {
+    /// The text search matches: tracking code, description and address, folded.
+    pub fn search_key(&self) -> String {
+        crate::text::fold(&format!(
+            "{} {} {}",
+            self.tracking_code, self.description, self.address
+        ))
+    }
+
     /// The report as its insert stores it, with the id the database gave it: the intake
     /// writer answers this instead of reading every column back. `at` must be whole
     /// microseconds; `occurred_at` is cut to them, as the insert stores it.
@@ -115,6 +126,26 @@ impl NewReport {
             updated_at: at,
         }
     }
+}
+
+/// The stored reports of a batch, in the batch's order, from the (id, tracking code)
+/// pairs its insert returned (in whatever order the database returned them).
+pub(crate) fn answer_in_order(
+    fresh: &[&NewReport],
+    ids: Vec<(i64, String)>,
+    at: DateTime<Utc>,
+) -> super::StoreResult<Vec<Report>> {
+    let mut by_code: std::collections::HashMap<String, i64> =
+        ids.into_iter().map(|(id, code)| (code, id)).collect();
+    fresh
+        .iter()
+        .map(|r| {
+            let id = by_code.remove(&r.tracking_code).ok_or_else(|| {
+                super::StoreError::Other(format!("report {} was not stored", r.tracking_code))
+            })?;
+            Ok(r.stored(id, r.search_folded.clone(), at))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -267,7 +298,7 @@ macro_rules! impl_report_store {
                 use $crate::store::reports::{NewReport, Report};
                 use $crate::store::{StoreError, row_chunks, rows_sql};
                 let params = Self::PARAMS;
-                $crate::store::in_tx!(self.begin_intake_tx, tx => {
+                $crate::store::in_tx!(intake self, tx => {
                     Self::order_lock(&mut tx, $crate::store::REPORT_ORDER_LOCK).await?;
                     // A retried submission answers what its client key stored, in an
                     // earlier commit or earlier in this batch.
@@ -299,78 +330,14 @@ macro_rules! impl_report_store {
                             None => true,
                         })
                         .collect();
-                    // The new ones in a few multi-row statements, with their first history step.
+                    // The new ones in one statement; the database adds each one's first
+                    // history step (migration 0004).
                     let mut by_code: HashMap<String, Report> = HashMap::with_capacity(fresh.len());
-                    let mut rest = &fresh[..];
-                    for n in row_chunks(fresh.len()) {
-                        let (chunk, tail) = rest.split_at(n);
-                        rest = tail;
-                        let sql = format!(
-                            "INSERT INTO reports (ward_id, tracking_code, category, description, \
-                             search_folded, occurred_at, lat, lon, place_unknown, group_id, site_id, \
-                             address, status, priority, anonymous, reporter_name, reporter_phone, \
-                             reporter_email, reporter_user_id, source, service_code, api_key_id, \
-                             client_key, created_at, updated_at) VALUES {} RETURNING id, tracking_code",
-                            rows_sql(
-                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                n,
-                                params,
-                            )
-                        );
-                        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
-                        let mut pending = HashMap::with_capacity(n);
-                        for r in chunk {
-                            let folded = $crate::text::fold(&format!("{} {} {}", r.tracking_code, r.description, r.address));
-                            let now = $crate::store::reports::whole_micros(chrono::Utc::now());
-                            q = q
-                                .bind(r.ward_id)
-                                .bind(&r.tracking_code)
-                                .bind(&r.category)
-                                .bind(&r.description)
-                                .bind(folded.clone())
-                                .bind(r.occurred_at.map($crate::store::reports::whole_micros))
-                                .bind(r.lat)
-                                .bind(r.lon)
-                                .bind(r.place_unknown)
-                                .bind(r.group_id)
-                                .bind(r.site_id)
-                                .bind(&r.address)
-                                .bind(r.priority)
-                                .bind(r.anonymous)
-                                .bind(&r.reporter_name)
-                                .bind(&r.reporter_phone)
-                                .bind(&r.reporter_email)
-                                .bind(r.reporter_user_id)
-                                .bind(&r.source)
-                                .bind(&r.service_code)
-                                .bind(r.api_key_id)
-                                .bind(&r.client_key)
-                                .bind(now)
-                                .bind(now);
-                            pending.insert(r.tracking_code.as_str(), (*r, folded, now));
+                    for report in Self::insert_new_reports(&mut tx, &fresh).await? {
+                        if let Some(k) = &report.client_key {
+                            by_key.insert(k.clone(), report.clone());
                         }
-                        let ids = q.fetch_all(&mut *tx).await.map_err(StoreError::from_sqlx)?;
-                        let mut stored = Vec::with_capacity(ids.len());
-                        for (id, code) in ids {
-                            let (r, folded, at) = pending.remove(code.as_str()).ok_or(StoreError::NotFound)?;
-                            stored.push(r.stored(id, folded, at));
-                        }
-                        let sql = format!(
-                            "INSERT INTO report_events (report_id, at, user_id, kind, from_status, \
-                             to_status, note, public) VALUES {}",
-                            rows_sql("(?, ?, ?, 'created', NULL, 'new', '', TRUE)", stored.len(), params)
-                        );
-                        let mut q = sqlx::query(&sql);
-                        for report in &stored {
-                            q = q.bind(report.id).bind(report.created_at).bind(report.reporter_user_id);
-                        }
-                        q.execute(&mut *tx).await.map_err(StoreError::from_sqlx)?;
-                        for report in stored {
-                            if let Some(k) = &report.client_key {
-                                by_key.insert(k.clone(), report.clone());
-                            }
-                            by_code.insert(report.tracking_code.clone(), report);
-                        }
+                        by_code.insert(report.tracking_code.clone(), report);
                     }
                     batch
                         .iter()

@@ -21,8 +21,7 @@ use crate::accounts::policy;
 use crate::app::AppState;
 use crate::http::ctx::Caller;
 use crate::http::error::AppError;
-use crate::live::LiveEvent;
-use crate::reports::api::tokio_stream_from;
+use crate::live::follow;
 use crate::store::territory::Unit;
 use crate::store::warnings::{Warning, WarningEvent};
 use crate::territory::service::{groups_of, ward_by_code};
@@ -249,7 +248,7 @@ pub async fn stream_warnings(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let ward = ward_by_code(state.store.as_ref(), &q.ward).await?;
     // Subscribe before reading the backlog, so nothing falls between the two.
-    let rx = state.live.subscribe();
+    let rx = state.live.warnings();
     let last: Option<i64> = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -285,11 +284,24 @@ pub async fn stream_warnings(
         .filter_map(|e| to_event(e, &user))
         .map(Ok)
         .collect();
-    let live = tokio_stream_from(rx).filter_map(move |e| {
-        let out = match e {
-            LiveEvent::Warning(ev) if ev.id > seen => to_event(&ev, &user).map(Ok),
-            _ => None,
-        };
+    let store = state.store.clone();
+    let reread = move |after| {
+        let store = store.clone();
+        async move {
+            store
+                .warning_events_after(Some(ward_id), after, 500)
+                .await
+                .unwrap_or_default()
+        }
+    };
+    // Without a Last-Event-ID a listener wants what comes from now on, not the history.
+    let floor = if last.is_some() {
+        seen
+    } else {
+        state.live.last_warning()
+    };
+    let live = follow(rx, seen, floor, 500, reread).filter_map(move |e| {
+        let out = to_event(&e, &user).map(Ok);
         async move { out }
     });
     Ok(Sse::new(stream::iter(first).chain(live)).keep_alive(KeepAlive::default()))

@@ -55,6 +55,24 @@ async fn archive_first_team(app: &TestApp, token: &str) -> i64 {
 async fn restore_brings_back_the_backed_up_data(app: TestApp) {
     app.load_demo().await;
     let officer = app.demo_login("lt.congan").await;
+    // A report: its history begins with one "created" step, which the database writes.
+    let resident = app.demo_login("dhk.dan").await;
+    let filed = app
+        .post(
+            "/api/v1/reports",
+            Some(&resident),
+            &json!({"ward": "du-hang-kenh", "category": "fire", "description": "Khói ở kho trước sao lưu", "place_unknown": true}),
+        )
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.brief());
+    let report = filed.json()["id"].as_i64().unwrap();
+    let steps = |events: Vec<wardwatch::store::reports::ReportEvent>| {
+        events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        steps(app.store.report_events(report).await.unwrap()),
+        ["created"]
+    );
     let before = api_view(&app, &officer).await;
     let audit_before = audit_len(&app).await;
     let file = app.scratch().join("wardwatch.backup");
@@ -95,6 +113,11 @@ async fn restore_brings_back_the_backed_up_data(app: TestApp) {
         assert_eq!(a, b, "view {i} differs after the restore");
     }
     assert_eq!(audit_len(&app).await, audit_before);
+    assert_eq!(
+        steps(app.store.report_events(report).await.unwrap()),
+        ["created"],
+        "the restored report's history, once"
+    );
     assert_problem(
         &app.get(&format!("/api/v1/sites/{new_site}"), None).await,
         404,

@@ -748,7 +748,7 @@ async fn sites_filter_with_folded_terms(app: TestApp) {
 }
 
 fn new_report(ward_id: i64, code: &str, client_key: Option<&str>) -> NewReport {
-    NewReport {
+    let mut r = NewReport {
         ward_id,
         tracking_code: code.to_string(),
         category: "fire".to_string(),
@@ -770,7 +770,10 @@ fn new_report(ward_id: i64, code: &str, client_key: Option<&str>) -> NewReport {
         service_code: None,
         api_key_id: None,
         client_key: client_key.map(str::to_string),
-    }
+        search_folded: String::new(),
+    };
+    r.search_folded = r.search_key();
+    r
 }
 
 async fn a_report_batch_answers_what_it_stored(app: TestApp) {
