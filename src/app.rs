@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -43,9 +44,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let security =
-        |name, value| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -67,19 +66,32 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), health::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
-        .layer(security(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(security(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(security(header::REFERRER_POLICY, "same-origin"))
-        .layer(security(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-        ))
-        .with_state(state)
+        .with_state(state);
+    SECURITY_HEADERS
+        .iter()
+        .fold(router, |router, (name, value)| {
+            router.layer(SetResponseHeaderLayer::if_not_present(
+                name.clone(),
+                HeaderValue::from_static(value),
+            ))
+        })
 }
+
+/// Headers on every answer unless a handler set its own (the lean live path writes them
+/// too).
+pub const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+    ),
+];
 
 pub struct Application {
     listener: TcpListener,
-    router: Router,
+    state: AppState,
     store: Arc<dyn Store>,
 }
 
@@ -124,7 +136,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state),
+            state,
             store,
         })
     }
@@ -140,12 +152,17 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        // Live warning streams are served on a lean path; the rest through the router.
+        let incoming = crate::http::lean::incoming(self.listener, self.state.clone(), stopped)?;
         axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            incoming.tap_io(|_| {}),
+            router(self.state).into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        })
         .await?;
         self.store.close().await;
         Ok(())

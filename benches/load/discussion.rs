@@ -160,22 +160,23 @@ fn fanout(r: &Report, w: &mut String) {
         "\nEvery listener gets the one event at the same moment and the cores serve them one \
          after another, so the latencies spread evenly from the first arrival to the last and \
          p99 is close to the maximum: the p99 grows with listeners per core. Per listener the \
-         server wakes the connection's task, turns the event into its JSON text (each \
-         listener's stream does this again for itself, after its own audience check), writes \
-         one chunk, and the kernel carries it over loopback TCP; here the listeners' own \
+         server wakes the connection's task, checks the audience, writes one chunk holding \
+         the event's JSON text (rendered once per publication and shared by every listener \
+         it reaches), and the kernel carries it over loopback TCP; here the listeners' own \
          processes compete for the same two cores, which a real deployment's clients would \
-         not. Serialising the event once per publication and sharing the text among the \
-         listeners it reaches would take one part of that cost off. With several nodes the \
-         other nodes hear of the warning through PostgreSQL NOTIFY and read it from the \
-         database before they broadcast, which adds one round trip before their listeners \
-         start.\n"
+         not. With several nodes the other nodes hear of the warning through PostgreSQL \
+         NOTIFY and read it from the database before they broadcast, which adds one round \
+         trip before their listeners start.\n"
     );
     let _ = writeln!(
         w,
         "The memory per listener is the server's VmRSS growth divided by the listeners, so it \
-         holds everything a connection keeps while it waits: hyper's connection with its read \
-         buffer (8 KiB to start with), the task and the event stream with its keep-alive \
-         timer, the broadcast receiver, and what the allocator keeps around them. On \
+         holds everything a connection keeps while it waits: the task, the socket, the event \
+         stream with its keep-alive timer and broadcast receiver, and what the allocator \
+         keeps around them. A connection whose first request is the warnings stream is served \
+         on the lean path (`src/http/lean.rs`): its request head is read into a buffer freed \
+         once parsed, and no hyper connection (8 KiB read buffer and 8 KiB header buffer) \
+         stays behind it. On \
          PostgreSQL nodes the growth also holds the connections each node's pool opened while \
          the listeners subscribed (one read per subscription).\n"
     );

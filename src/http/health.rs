@@ -22,7 +22,7 @@ pub struct Metrics {
 const BUCKETS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
 impl Metrics {
-    fn observe(&self, status: StatusCode, secs: f64) {
+    pub(crate) fn observe(&self, status: StatusCode, secs: f64) {
         let class = (status.as_u16() / 100).clamp(1, 5) as usize - 1;
         self.by_class[class].fetch_add(1, Ordering::Relaxed);
         for (i, b) in BUCKETS.iter().enumerate() {

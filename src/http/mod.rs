@@ -5,6 +5,7 @@ pub mod ctx;
 pub mod error;
 pub mod form;
 pub mod health;
+pub mod lean;
 pub mod limit;
 pub mod openapi;
 pub mod pages;

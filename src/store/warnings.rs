@@ -2,6 +2,8 @@
 //! stream's ids, the CAP messages), the subscriptions of those who want them outside the
 //! browser, and the delivery of each event to each of them.
 
+use std::sync::OnceLock;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -71,11 +73,42 @@ pub struct WarningEvent {
     pub msg_type: String,
     pub at: DateTime<Utc>,
     pub snapshot: String,
+    /// What is worked out from the event once for all the listeners it reaches.
+    #[sqlx(skip)]
+    #[serde(skip)]
+    memo: EventMemo,
+}
+
+#[derive(Debug, Clone, Default)]
+struct EventMemo {
+    parsed: OnceLock<Option<Snapshot>>,
+    rendered: OnceLock<Option<String>>,
 }
 
 impl WarningEvent {
     pub fn snapshot(&self) -> Option<Snapshot> {
-        serde_json::from_str(&self.snapshot).ok()
+        self.parsed().cloned()
+    }
+
+    /// The snapshot, parsed on first use.
+    pub fn parsed(&self) -> Option<&Snapshot> {
+        self.memo
+            .parsed
+            .get_or_init(|| serde_json::from_str(&self.snapshot).ok())
+            .as_ref()
+    }
+
+    /// The event rendered by `render` on first use (the live streams' JSON); later calls
+    /// get that first rendering, so one publication is rendered once, not once per
+    /// listener.
+    pub fn rendered(
+        &self,
+        render: impl FnOnce(&Self, &Snapshot) -> Option<String>,
+    ) -> Option<&str> {
+        self.memo
+            .rendered
+            .get_or_init(|| self.parsed().and_then(|s| render(self, s)))
+            .as_deref()
     }
 }
 

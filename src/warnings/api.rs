@@ -2,6 +2,7 @@
 //! Events, resumable with Last-Event-ID); and the CAP 1.2 feed.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -9,7 +10,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -174,7 +175,7 @@ pub async fn post_cancel(
 #[derive(Deserialize, IntoParams)]
 pub struct WardQuery {
     /// Ward code.
-    ward: String,
+    pub ward: String,
 }
 
 /// The ward's warnings this caller may see (active first).
@@ -237,7 +238,8 @@ pub async fn read(
 /// Live warnings of one ward as Server-Sent Events (`event: warning`, `id` = publication
 /// id). Reconnecting with `Last-Event-ID` first replays what was missed. Anonymous
 /// listeners get the ward's public warnings; the ward's people also what is for their
-/// residential group.
+/// residential group. A connection whose first request this is is usually served by
+/// [`crate::http::lean`], with the same [`warning_feed`], outside this handler.
 #[utoipa::path(get, path = "/api/v1/warnings/stream", tag = "warnings", params(WardQuery),
     responses((status = 200, description = "text/event-stream")))]
 pub async fn stream_warnings(
@@ -246,13 +248,44 @@ pub async fn stream_warnings(
     headers: HeaderMap,
     Query(q): Query<WardQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let ward = ward_by_code(state.store.as_ref(), &q.ward).await?;
-    // Subscribe before reading the backlog, so nothing falls between the two.
-    let rx = state.live.warnings();
-    let last: Option<i64> = headers
+    let feed = warning_feed(&state, &caller, &q.ward, last_event_id(&headers)).await?;
+    let events = feed.filter_map(|e| {
+        let out = live_json(&e).map(|data| {
+            Ok(Event::default()
+                .id(e.id.to_string())
+                .event("warning")
+                .data(data))
+        });
+        async move { out }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// The id a reconnecting event stream last received.
+pub fn last_event_id(headers: &HeaderMap) -> Option<i64> {
+    headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// A publication as live listeners receive it (`data:` of an SSE `warning` event),
+/// rendered once however many listeners it reaches.
+pub fn live_json(e: &WarningEvent) -> Option<&str> {
+    e.rendered(|e, snap| serde_json::to_string(&LiveWarning::new(e, snap)).ok())
+}
+
+/// One ward's live warnings for one caller, oldest first: after `last` (a Last-Event-ID)
+/// what was missed since, then each publication from now on that the caller may see.
+pub async fn warning_feed(
+    state: &AppState,
+    caller: &Caller,
+    ward_code: &str,
+    last: Option<i64>,
+) -> Result<BoxStream<'static, Arc<WarningEvent>>, AppError> {
+    let ward = ward_by_code(state.store.as_ref(), ward_code).await?;
+    // Subscribe before reading the backlog, so nothing falls between the two.
+    let rx = state.live.warnings();
     let backlog = match last {
         Some(after) => {
             state
@@ -265,25 +298,6 @@ pub async fn stream_warnings(
     let user = caller.user().cloned();
     let ward_id = ward.id;
     let seen = backlog.last().map(|e| e.id).or(last).unwrap_or(0);
-    let to_event =
-        move |e: &WarningEvent, user: &Option<crate::store::accounts::User>| -> Option<Event> {
-            let snap = e.snapshot()?;
-            if e.ward_id != ward_id || !reaches(&snap, user.as_ref()) {
-                return None;
-            }
-            let data = serde_json::to_string(&LiveWarning::new(e, &snap)).ok()?;
-            Some(
-                Event::default()
-                    .id(e.id.to_string())
-                    .event("warning")
-                    .data(data),
-            )
-        };
-    let first: Vec<Result<Event, Infallible>> = backlog
-        .iter()
-        .filter_map(|e| to_event(e, &user))
-        .map(Ok)
-        .collect();
     let store = state.store.clone();
     let reread = move |after| {
         let store = store.clone();
@@ -300,11 +314,15 @@ pub async fn stream_warnings(
     } else {
         state.live.last_warning()
     };
-    let live = follow(rx, seen, floor, 500, reread).filter_map(move |e| {
-        let out = to_event(&e, &user).map(Ok);
-        async move { out }
-    });
-    Ok(Sse::new(stream::iter(first).chain(live)).keep_alive(KeepAlive::default()))
+    let live = follow(rx, seen, floor, 500, reread);
+    let feed = stream::iter(backlog.into_iter().map(Arc::new))
+        .chain(live)
+        .filter(move |e| {
+            let shown =
+                e.ward_id == ward_id && e.parsed().is_some_and(|snap| reaches(snap, user.as_ref()));
+            std::future::ready(shown)
+        });
+    Ok(feed.boxed())
 }
 
 async fn cap_of(state: &AppState, event: &WarningEvent) -> Result<cap::CapMessage, AppError> {

@@ -24,6 +24,7 @@ both!(
     cap_messages_validate,
     warnings_page_and_compose_form,
     compose_form_for_the_ward_only,
+    a_stream_is_the_same_on_a_new_or_a_reused_connection,
 );
 
 // Many publications at once: SQLite's single node broadcasts each in process; PostgreSQL
@@ -486,6 +487,136 @@ async fn resuming_replays_what_the_listener_may_see(app: TestApp) {
     let mut fresh = listen(&app, None, None).await;
     let (_, now) = publish(&app, &officer, &warning("Cảnh báo mới nhất")).await;
     assert_eq!(fresh.next(LIVE).await.expect("live").id(), now);
+}
+
+/// A raw HTTP/1.1 connection: what a browser's kept-alive connection does.
+struct RawConn {
+    tcp: tokio::net::TcpStream,
+    got: Vec<u8>,
+}
+
+impl RawConn {
+    async fn open(app: &TestApp) -> Self {
+        let addr = app.base.trim_start_matches("http://").to_string();
+        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        Self {
+            tcp,
+            got: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, head: &str) {
+        use tokio::io::AsyncWriteExt;
+        self.tcp.write_all(head.as_bytes()).await.expect("send");
+    }
+
+    /// Read until `what` has come (or panic after `LIVE`); returns everything read up to
+    /// and including it and keeps the rest.
+    async fn until(&mut self, what: &str) -> String {
+        use tokio::io::AsyncReadExt;
+        let deadline = Instant::now() + LIVE;
+        loop {
+            if let Some(at) = self
+                .got
+                .windows(what.len())
+                .position(|w| w == what.as_bytes())
+            {
+                let taken: Vec<u8> = self.got.drain(..at + what.len()).collect();
+                return String::from_utf8_lossy(&taken).into_owned();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let mut buf = [0u8; 4096];
+            match tokio::time::timeout(left, self.tcp.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => self.got.extend_from_slice(&buf[..n]),
+                other => panic!(
+                    "{what:?} did not come ({other:?}); got {:?}",
+                    String::from_utf8_lossy(&self.got)
+                ),
+            }
+        }
+    }
+}
+
+/// A connection's first request for the stream is served on the lean path, a later one
+/// on the same connection by the router: both answer alike, errors included.
+async fn a_stream_is_the_same_on_a_new_or_a_reused_connection(app: TestApp) {
+    app.load_demo().await;
+    let officer = app.demo_login("dhk.congan").await;
+
+    // First on its connection (the lean path, through reqwest, fresh each time).
+    let mut fresh = listen(&app, None, None).await;
+    let fresh_headers = fresh.res.headers().clone();
+
+    // Second on a kept-alive connection (the router).
+    let mut reused = RawConn::open(&app).await;
+    reused
+        .send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await;
+    let health = reused.until("\r\n\r\nok").await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    reused
+        .send(&format!(
+            "GET {} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n",
+            stream_path()
+        ))
+        .await;
+    let head = reused.until("\r\n\r\n").await.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    for name in [
+        "content-type",
+        "cache-control",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+        "content-security-policy",
+    ] {
+        let lean = fresh_headers
+            .get(name)
+            .unwrap_or_else(|| panic!("the lean path sent no {name}"))
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(
+            head.contains(&format!("{name}: {lean}\r\n")),
+            "{name}: {lean} not in {head}"
+        );
+    }
+
+    let title = "Cháy kho hàng ở ngõ 12 \"Dư Hàng Kênh\" & đường Nguyễn Văn Linh";
+    let (_, event) = publish(&app, &officer, &warning(title)).await;
+    let e = fresh.next(LIVE).await.expect("the fresh listener hears it");
+    assert_eq!(e.id(), event);
+    assert_eq!(e.json()["headline"], title);
+    let raw = reused.until("\n\n").await;
+    let data = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("data: "))
+        .unwrap_or_else(|| panic!("no data in {raw:?}"));
+    assert!(raw.contains(&format!("id: {event}\n")), "{raw:?}");
+    assert_eq!(data, e.data, "both connections carry the same event");
+
+    // Refusals on a fresh connection are the router's own answers.
+    let unknown = Listener::open(
+        &app.base,
+        "/api/v1/warnings/stream?ward=khong-co",
+        None,
+        None,
+    )
+    .await
+    .err()
+    .expect("an unknown ward is refused");
+    assert_problem(&unknown, 404);
+    let no_ward = Listener::open(&app.base, "/api/v1/warnings/stream", None, None)
+        .await
+        .err()
+        .expect("a stream without a ward is refused");
+    assert_eq!(no_ward.status, 400, "{}", no_ward.brief());
+    let stale = Listener::open(&app.base, &stream_path(), Some("not-a-session"), None)
+        .await
+        .err()
+        .expect("a stale token is refused");
+    assert_problem(&stale, 401);
 }
 
 async fn updates_and_cancellations_are_events(app: TestApp) {
