@@ -1,7 +1,13 @@
 //! Durable intake with group commit: concurrent submissions queue here and a single
 //! writer stores whatever has gathered in one transaction, so many reports share one
-//! disk sync. A caller hears back only after the commit: an answered report is on disk.
-//! The live listeners hear of a committed batch once, before its callers are answered.
+//! commit. A caller hears back only once its report is on disk.
+//!
+//! Two stages, each on a thread of its own: the writer commits batch after batch without
+//! waiting for the disk where the engine allows it (`Store::insert_reports_unsynced`);
+//! the syncer makes every batch committed so far durable with one sync
+//! (`Store::sync_reports`), then tells the live listeners and answers the callers, in
+//! the order the batches were committed. So the disk syncs batch N while the writer
+//! stores batch N+1.
 
 use std::sync::Arc;
 
@@ -30,18 +36,13 @@ impl Intake {
     /// connection out of the pool and storing a batch in one statement.)
     pub fn start(store: Arc<dyn Store>, live: Arc<Live>) -> Self {
         let (tx, rx) = mpsc::channel(4096);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("the intake writer's runtime starts");
-        std::thread::Builder::new()
-            .name("intake".into())
-            .spawn(move || runtime.block_on(writer(store, live, rx)))
-            .expect("the intake writer's thread starts");
+        let (committed_tx, committed_rx) = mpsc::unbounded_channel();
+        on_own_thread("intake", writer(store.clone(), rx, committed_tx));
+        on_own_thread("intake-sync", syncer(store, live, committed_rx));
         Self { tx }
     }
 
-    /// Store one report; returns once it is committed.
+    /// Store one report; returns once it is committed and on disk.
     pub async fn submit(&self, report: NewReport) -> Result<Report, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx
@@ -54,10 +55,31 @@ impl Intake {
     }
 }
 
+/// Run `task` on a thread and runtime of its own, so that its round trips to the
+/// database do not queue behind the connections' tasks, and so that a store may block
+/// it (SQLite's intake commits and syncs on the calling thread).
+fn on_own_thread(name: &str, task: impl std::future::Future<Output = ()> + Send + 'static) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the intake's runtime starts");
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || runtime.block_on(task))
+        .expect("the intake's thread starts");
+}
+
+/// What the writer hands the syncer: a committed batch and its callers, or the answer
+/// to one caller whose report was refused.
+enum Committed {
+    Batch(Vec<Report>, Vec<Reply>),
+    Refused(Reply, StoreError),
+}
+
 async fn writer(
     store: Arc<dyn Store>,
-    live: Arc<Live>,
     mut rx: mpsc::Receiver<(NewReport, Reply)>,
+    committed: mpsc::UnboundedSender<Committed>,
 ) {
     let mut reports: Vec<NewReport> = Vec::with_capacity(MAX_BATCH);
     let mut replies: Vec<Reply> = Vec::with_capacity(MAX_BATCH);
@@ -74,34 +96,72 @@ async fn writer(
             }
         }
         let started = std::time::Instant::now();
-        let result = store.insert_reports(&reports).await;
+        let result = store.insert_reports_unsynced(&reports).await;
         tracing::debug!(reports = reports.len(), took = ?started.elapsed(), "intake commit");
+        let mut handed = Vec::new();
         match result {
-            Ok(stored) => {
-                live.reports_stored(&stored).await;
-                for (reply, report) in replies.drain(..).zip(stored) {
-                    let _ = reply.send(Ok(report));
-                }
-            }
+            Ok(stored) => handed.push(Committed::Batch(stored, std::mem::take(&mut replies))),
             Err(_) if reports.len() > 1 => {
                 // One bad report must not sink the others: store them one by one.
                 for (report, reply) in reports.iter().zip(replies.drain(..)) {
-                    let one = store
-                        .insert_reports(std::slice::from_ref(report))
-                        .await
-                        .and_then(|mut v| v.pop().ok_or(StoreError::NotFound));
-                    if let Ok(stored) = &one {
-                        live.reports_stored(std::slice::from_ref(stored)).await;
-                    }
-                    let _ = reply.send(one);
+                    handed.push(
+                        match store
+                            .insert_reports_unsynced(std::slice::from_ref(report))
+                            .await
+                        {
+                            Ok(stored) => Committed::Batch(stored, vec![reply]),
+                            Err(e) => Committed::Refused(reply, e),
+                        },
+                    );
                 }
             }
             Err(e) => {
                 for reply in replies.drain(..) {
-                    let _ = reply.send(Err(StoreError::Other(e.to_string())));
+                    handed.push(Committed::Refused(reply, StoreError::Other(e.to_string())));
                 }
             }
         }
+        for c in handed {
+            if committed.send(c).is_err() {
+                return;
+            }
+        }
         reports.clear();
+        replies = Vec::with_capacity(MAX_BATCH);
+    }
+}
+
+async fn syncer(
+    store: Arc<dyn Store>,
+    live: Arc<Live>,
+    mut committed: mpsc::UnboundedReceiver<Committed>,
+) {
+    let mut done = Vec::new();
+    while committed.recv_many(&mut done, usize::MAX).await > 0 {
+        // One sync for everything committed until now.
+        let synced = if done.iter().any(|c| matches!(c, Committed::Batch(..))) {
+            store.sync_reports().await
+        } else {
+            Ok(())
+        };
+        for c in done.drain(..) {
+            match (c, &synced) {
+                (Committed::Batch(stored, replies), Ok(())) => {
+                    live.reports_stored(&stored).await;
+                    for (reply, report) in replies.into_iter().zip(stored) {
+                        let _ = reply.send(Ok(report));
+                    }
+                }
+                (Committed::Batch(_, replies), Err(e)) => {
+                    tracing::error!(error = %e, "intake: committed reports may not be on disk");
+                    for reply in replies {
+                        let _ = reply.send(Err(StoreError::Other(e.to_string())));
+                    }
+                }
+                (Committed::Refused(reply, e), _) => {
+                    let _ = reply.send(Err(e));
+                }
+            }
+        }
     }
 }

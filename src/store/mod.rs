@@ -47,6 +47,23 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The name PostgreSQL would give the unique constraint an SQLite message names
+/// ("UNIQUE constraint failed: people.team_id, people.team_role" → `people_team_id_team_role_key`).
+pub(crate) fn sqlite_unique_name(message: &str) -> String {
+    let cols = message.rsplit(": ").next().unwrap_or_default();
+    let mut parts = cols.split(", ").filter_map(|c| c.split_once('.'));
+    let mut name = String::new();
+    if let Some((table, col)) = parts.next() {
+        name = format!("{table}_{col}");
+        for (_, col) in parts {
+            name.push('_');
+            name.push_str(col);
+        }
+        name.push_str("_key");
+    }
+    name
+}
+
 impl StoreError {
     /// Turn constraint violations into `Conflict`/`Reference`, whatever the engine.
     pub fn from_sqlx(err: sqlx::Error) -> Self {
@@ -56,21 +73,10 @@ impl StoreError {
         if let Some(db) = err.as_database_error() {
             match db.kind() {
                 sqlx::error::ErrorKind::UniqueViolation => {
-                    let name = db.constraint().map(str::to_string).unwrap_or_else(|| {
-                        // SQLite: "UNIQUE constraint failed: people.team_id, people.team_role"
-                        let cols = db.message().rsplit(": ").next().unwrap_or_default();
-                        let mut parts = cols.split(", ").filter_map(|c| c.split_once('.'));
-                        let mut name = String::new();
-                        if let Some((table, col)) = parts.next() {
-                            name = format!("{table}_{col}");
-                            for (_, col) in parts {
-                                name.push('_');
-                                name.push_str(col);
-                            }
-                            name.push_str("_key");
-                        }
-                        name
-                    });
+                    let name = db
+                        .constraint()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| sqlite_unique_name(db.message()));
                     return StoreError::Conflict(name);
                 }
                 sqlx::error::ErrorKind::ForeignKeyViolation => return StoreError::Reference,
@@ -148,6 +154,23 @@ pub trait Store:
     /// Apply every write or none of them.
     async fn apply(&self, actor: Actor, writes: &[Write]) -> Result<usize, BatchError>;
     async fn close(&self);
+
+    /// Report intake's commit, without waiting for the disk where the engine allows it:
+    /// the batch is committed (readers may see it) but survives a power cut only once
+    /// `sync_reports` has returned. Report intake answers no caller before that. By
+    /// default the commit is durable already, as `insert_reports`.
+    async fn insert_reports_unsynced(
+        &self,
+        batch: &[reports::NewReport],
+    ) -> StoreResult<Vec<reports::Report>> {
+        self.insert_reports(batch).await
+    }
+
+    /// Make every batch `insert_reports_unsynced` stored so far durable. May block its
+    /// thread while the disk works: intake calls it from a thread of its own.
+    async fn sync_reports(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,86 +210,8 @@ macro_rules! in_tx {
             .map_err($crate::store::StoreError::from_sqlx)?;
         Ok(out)
     }};
-    // On report intake's own connection (`intake_conn`, begun with `INTAKE_BEGIN`).
-    (intake $self:ident, $tx:ident => $body:expr) => {{
-        let out: $crate::store::StoreResult<_> = async {
-            let mut conn = $self
-                .intake_conn()
-                .await
-                .map_err($crate::store::StoreError::from_sqlx)?;
-            let mut $tx = sqlx::Connection::begin_with(&mut *conn, Self::INTAKE_BEGIN)
-                .await
-                .map_err($crate::store::StoreError::from_sqlx)?;
-            let out = $body;
-            $tx.commit()
-                .await
-                .map_err($crate::store::StoreError::from_sqlx)?;
-            Ok(out)
-        }
-        .await;
-        // Not a refusal by the database but a failure of the connection itself.
-        if matches!(&out, Err($crate::store::StoreError::Database(e)) if e.as_database_error().is_none()) {
-            $self.intake_failed().await;
-        }
-        out
-    }};
 }
 pub(crate) use in_tx;
-
-/// How to cut `n` rows into multi-row statements: powers of two, largest first (at most
-/// `MAX_ROWS`), so that a handful of statement texts, each prepared once per connection,
-/// serve batches of every size.
-pub(crate) fn row_chunks(mut n: usize) -> impl Iterator<Item = usize> {
-    const MAX_ROWS: usize = 128;
-    std::iter::from_fn(move || {
-        if n == 0 {
-            return None;
-        }
-        let size = if n >= MAX_ROWS {
-            MAX_ROWS
-        } else {
-            1 << (usize::BITS - 1 - n.leading_zeros())
-        };
-        n -= size;
-        Some(size)
-    })
-}
-
-/// How generated statements write their parameters: PostgreSQL numbers them (`$1`);
-/// SQLite takes plain `?` in order, because sqlx-sqlite looks every numbered parameter up
-/// by a scan of the statement's list of names, which a multi-row statement of hundreds of
-/// parameters pays quadratically.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Params {
-    Numbered,
-    InOrder,
-}
-
-/// `rows` comma-separated copies of `row`, a row template in which every `?` is the next
-/// parameter.
-pub(crate) fn rows_sql(row: &str, rows: usize, params: Params) -> String {
-    let mut out = String::with_capacity((row.len() + 16) * rows);
-    let mut n = 0;
-    for i in 0..rows {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        for (j, part) in row.split('?').enumerate() {
-            if j > 0 {
-                n += 1;
-                match params {
-                    Params::Numbered => {
-                        out.push('$');
-                        out.push_str(&n.to_string());
-                    }
-                    Params::InOrder => out.push('?'),
-                }
-            }
-            out.push_str(part);
-        }
-    }
-    out
-}
 
 /// Advisory lock keys that keep live ids committing in order (PostgreSQL).
 pub const REPORT_ORDER_LOCK: i64 = 7_271_001;
@@ -425,29 +370,3 @@ macro_rules! impl_batch {
     };
 }
 pub(crate) use impl_batch;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_are_cut_in_powers_of_two() {
-        assert_eq!(row_chunks(0).count(), 0);
-        assert_eq!(row_chunks(1).collect::<Vec<_>>(), [1]);
-        assert_eq!(row_chunks(37).collect::<Vec<_>>(), [32, 4, 1]);
-        assert_eq!(row_chunks(300).collect::<Vec<_>>(), [128, 128, 32, 8, 4]);
-    }
-
-    #[test]
-    fn row_templates_number_their_parameters() {
-        assert_eq!(
-            rows_sql("(?, 'x', ?)", 1, Params::Numbered),
-            "($1, 'x', $2)"
-        );
-        assert_eq!(
-            rows_sql("(?, ?)", 3, Params::Numbered),
-            "($1, $2), ($3, $4), ($5, $6)"
-        );
-        assert_eq!(rows_sql("(?, ?)", 2, Params::InOrder), "(?, ?), (?, ?)");
-    }
-}

@@ -5,15 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use super::cache::{Caches, FORGET};
-use super::reports::{NewReport, Report, answer_in_order, whole_micros};
+use std::collections::HashMap;
+
+use super::reports::{NewReport, Report, answer_in_order, batch_answers, fresh_of, whole_micros};
 use super::{
-    Actor, AuditEntry, Backend, BatchError, Params, Store, StoreError, StoreResult, Write,
-    accounts::impl_account_store, duty::impl_duty_store, forces::impl_forces_store, impl_batch,
-    impl_common, reports::impl_report_store, territory::impl_territory_store,
+    Actor, AuditEntry, Backend, BatchError, REPORT_ORDER_LOCK, Store, StoreError, StoreResult,
+    Write, accounts::impl_account_store, duty::impl_duty_store, forces::impl_forces_store,
+    impl_batch, impl_common, reports::impl_report_store, territory::impl_territory_store,
     warnings::impl_warning_store,
 };
 
@@ -22,6 +24,10 @@ pub struct PgStore {
     url: String,
     /// Shared with the notification stream, which forgets on the other nodes' word.
     caches: Arc<Caches>,
+    /// Report intake's own connection, held outside the pool: the pool checks a
+    /// connection with a round trip each time it hands one out, which the single writer
+    /// waited for at every batch. Opened on first use, and again after a failure.
+    intake: tokio::sync::Mutex<Option<PgConnection>>,
 }
 
 impl PgStore {
@@ -36,6 +42,7 @@ impl PgStore {
             pool,
             url: url.to_string(),
             caches: Arc::default(),
+            intake: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -63,28 +70,75 @@ impl PgStore {
 }
 
 impl PgStore {
-    const PARAMS: Params = Params::Numbered;
-
     async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.pool.begin().await
     }
 
-    /// How intake's transactions begin.
-    const INTAKE_BEGIN: &'static str = "BEGIN";
-
-    /// PostgreSQL shares its page cache among connections: intake takes any.
-    async fn intake_conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
-        self.pool.acquire().await
+    /// Store a batch of new reports (see `ReportStore::insert_reports`) on intake's own
+    /// connection.
+    async fn store_report_batch(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
+        let mut held = self.intake.lock().await;
+        let conn = match held.as_mut() {
+            Some(conn) => conn,
+            None => held.insert(
+                PgConnection::connect_with(&self.pool.connect_options())
+                    .await
+                    .map_err(StoreError::from_sqlx)?,
+            ),
+        };
+        let out = Self::report_batch_on(conn, batch).await;
+        // Not a refusal by the database but a failure of the connection: another next time.
+        if matches!(&out, Err(StoreError::Database(e)) if e.as_database_error().is_none())
+            && let Some(conn) = held.take()
+        {
+            let _ = conn.close().await;
+        }
+        out
     }
 
-    /// A pooled connection that failed is the pool's to mend.
-    async fn intake_failed(&self) {}
+    async fn report_batch_on(
+        conn: &mut PgConnection,
+        batch: &[NewReport],
+    ) -> StoreResult<Vec<Report>> {
+        let keys: Vec<&str> = batch
+            .iter()
+            .filter_map(|r| r.client_key.as_deref())
+            .collect();
+        if keys.is_empty() {
+            // The usual batch: one statement, a transaction of its own.
+            let all: Vec<&NewReport> = batch.iter().collect();
+            let stored = Self::insert_new_reports(conn, &all).await?;
+            return batch_answers(batch, HashMap::new(), stored);
+        }
+        let mut tx = sqlx::Connection::begin(conn)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        // A retried submission answers what its client key stored in an earlier commit.
+        let mut by_key: HashMap<String, Report> = HashMap::new();
+        let seen: Vec<Report> = sqlx::query_as("SELECT * FROM reports WHERE client_key = ANY($1)")
+            .bind(&keys)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        for r in seen {
+            if let Some(k) = r.client_key.clone() {
+                by_key.insert(k, r);
+            }
+        }
+        let fresh = fresh_of(batch, |k| by_key.contains_key(k));
+        let stored = Self::insert_new_reports(&mut tx, &fresh).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        batch_answers(batch, by_key, stored)
+    }
 
     /// New reports in one statement, however many: each column travels as one array
     /// (`UNNEST`), so a single prepared statement serves batches of every size in one round
-    /// trip. Answers them in the batch's order.
+    /// trip. The statement takes the order lock first (see `order_lock`): ids are given
+    /// after sorting (volatile expressions are evaluated after ORDER BY), so after the
+    /// lock. The database adds each report's first history step (migration 0004). Answers
+    /// them in the batch's order.
     async fn insert_new_reports(
-        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        conn: &mut PgConnection,
         fresh: &[&NewReport],
     ) -> StoreResult<Vec<Report>> {
         if fresh.is_empty() {
@@ -95,7 +149,8 @@ impl PgStore {
             |f: &dyn Fn(&NewReport) -> Option<i64>| fresh.iter().map(|r| f(r)).collect::<Vec<_>>();
         let at = whole_micros(chrono::Utc::now());
         let ids: Vec<(i64, String)> = sqlx::query_as(
-            "INSERT INTO reports (ward_id, tracking_code, category, description, search_folded, \
+            "WITH order_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($24)) \
+             INSERT INTO reports (ward_id, tracking_code, category, description, search_folded, \
              occurred_at, lat, lon, place_unknown, group_id, site_id, address, status, priority, \
              anonymous, reporter_name, reporter_phone, reporter_email, reporter_user_id, source, \
              service_code, api_key_id, client_key, created_at, updated_at) \
@@ -103,7 +158,7 @@ impl PgStore {
              u.lon, u.unknown, u.grp, u.site, u.address, 'new', u.priority, u.anonymous, \
              u.name, u.phone, u.email, u.usr, u.source, u.service, u.key_id, u.client_key, \
              $23, $23 \
-             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
+             FROM order_lock, UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
              $6::timestamptz[], $7::float8[], $8::float8[], $9::bool[], $10::bigint[], \
              $11::bigint[], $12::text[], $13::bigint[], $14::bool[], $15::text[], $16::text[], \
              $17::text[], $18::bigint[], $19::text[], $20::text[], $21::bigint[], $22::text[]) \
@@ -151,7 +206,8 @@ impl PgStore {
                 .collect::<Vec<_>>(),
         )
         .bind(at)
-        .fetch_all(&mut **tx)
+        .bind(REPORT_ORDER_LOCK)
+        .fetch_all(conn)
         .await
         .map_err(StoreError::from_sqlx)?;
         answer_in_order(fresh, ids, at)
@@ -313,6 +369,9 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
+        if let Some(conn) = self.intake.lock().await.take() {
+            let _ = conn.close().await;
+        }
         self.pool.close().await;
     }
 }

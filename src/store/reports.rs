@@ -128,6 +128,47 @@ impl NewReport {
     }
 }
 
+/// Which reports of a batch are to be stored: those without a client key, and the first
+/// of each client key that was not stored before (`stored_before`).
+pub(crate) fn fresh_of(
+    batch: &[NewReport],
+    stored_before: impl Fn(&str) -> bool,
+) -> Vec<&NewReport> {
+    let mut taken = std::collections::HashSet::new();
+    batch
+        .iter()
+        .filter(|r| match r.client_key.as_deref() {
+            Some(k) => !stored_before(k) && taken.insert(k),
+            None => true,
+        })
+        .collect()
+}
+
+/// A batch's answers in its order: a report with a client key answers what that key
+/// stored (earlier, or earlier in this batch); any other answers its own new row.
+pub(crate) fn batch_answers(
+    batch: &[NewReport],
+    mut by_key: std::collections::HashMap<String, Report>,
+    stored: Vec<Report>,
+) -> super::StoreResult<Vec<Report>> {
+    let mut by_code: std::collections::HashMap<String, Report> =
+        std::collections::HashMap::with_capacity(stored.len());
+    for report in stored {
+        if let Some(k) = &report.client_key {
+            by_key.insert(k.clone(), report.clone());
+        }
+        by_code.insert(report.tracking_code.clone(), report);
+    }
+    batch
+        .iter()
+        .map(|r| match r.client_key.as_deref() {
+            Some(k) => by_key.get(k).cloned(),
+            None => by_code.remove(&r.tracking_code),
+        })
+        .collect::<Option<Vec<Report>>>()
+        .ok_or(super::StoreError::NotFound)
+}
+
 /// The stored reports of a batch, in the batch's order, from the (id, tracking code)
 /// pairs its insert returned (in whatever order the database returned them).
 pub(crate) fn answer_in_order(
@@ -294,60 +335,7 @@ macro_rules! impl_report_store {
                 &self,
                 batch: &[$crate::store::reports::NewReport],
             ) -> $crate::store::StoreResult<Vec<$crate::store::reports::Report>> {
-                use std::collections::{HashMap, HashSet};
-                use $crate::store::reports::{NewReport, Report};
-                use $crate::store::{StoreError, row_chunks, rows_sql};
-                let params = Self::PARAMS;
-                $crate::store::in_tx!(intake self, tx => {
-                    Self::order_lock(&mut tx, $crate::store::REPORT_ORDER_LOCK).await?;
-                    // A retried submission answers what its client key stored, in an
-                    // earlier commit or earlier in this batch.
-                    let keys: Vec<&str> = batch.iter().filter_map(|r| r.client_key.as_deref()).collect();
-                    let mut by_key: HashMap<String, Report> = HashMap::new();
-                    let mut rest = &keys[..];
-                    for n in row_chunks(keys.len()) {
-                        let (chunk, tail) = rest.split_at(n);
-                        rest = tail;
-                        let sql = format!(
-                            "SELECT * FROM reports WHERE client_key IN ({})",
-                            rows_sql("?", n, params)
-                        );
-                        let mut q = sqlx::query_as::<_, Report>(&sql);
-                        for k in chunk {
-                            q = q.bind(*k);
-                        }
-                        for seen in q.fetch_all(&mut *tx).await.map_err(StoreError::from_sqlx)? {
-                            if let Some(k) = seen.client_key.clone() {
-                                by_key.insert(k, seen);
-                            }
-                        }
-                    }
-                    let mut taken = HashSet::new();
-                    let fresh: Vec<&NewReport> = batch
-                        .iter()
-                        .filter(|r| match r.client_key.as_deref() {
-                            Some(k) => !by_key.contains_key(k) && taken.insert(k),
-                            None => true,
-                        })
-                        .collect();
-                    // The new ones in one statement; the database adds each one's first
-                    // history step (migration 0004).
-                    let mut by_code: HashMap<String, Report> = HashMap::with_capacity(fresh.len());
-                    for report in Self::insert_new_reports(&mut tx, &fresh).await? {
-                        if let Some(k) = &report.client_key {
-                            by_key.insert(k.clone(), report.clone());
-                        }
-                        by_code.insert(report.tracking_code.clone(), report);
-                    }
-                    batch
-                        .iter()
-                        .map(|r| match r.client_key.as_deref() {
-                            Some(k) => by_key.get(k).cloned(),
-                            None => by_code.remove(&r.tracking_code),
-                        })
-                        .collect::<Option<Vec<Report>>>()
-                        .ok_or(StoreError::NotFound)?
-                })
+                self.store_report_batch(batch).await
             }
 
             async fn report(

@@ -1,19 +1,24 @@
 //! The embedded default: one SQLite file in the data directory, WAL, synchronous commits.
 
+mod intake;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, SqliteConnection, SqlitePool};
+
+use std::collections::HashMap;
+use std::sync::PoisonError;
 
 use super::cache::Caches;
-use super::reports::{NewReport, Report, answer_in_order, whole_micros};
+use super::reports::{NewReport, Report, ReportStore, batch_answers};
 use super::{
-    Actor, AuditEntry, Backend, BatchError, Params, Store, StoreError, StoreResult, Write,
+    Actor, AuditEntry, Backend, BatchError, Store, StoreError, StoreResult, Write,
     accounts::impl_account_store, duty::impl_duty_store, forces::impl_forces_store, impl_batch,
-    impl_common, reports::impl_report_store, row_chunks, rows_sql, territory::impl_territory_store,
+    impl_common, reports::impl_report_store, territory::impl_territory_store,
     warnings::impl_warning_store,
 };
 
@@ -24,10 +29,9 @@ pub struct SqliteStore {
     /// Report intake's own connection, always the same one: in WAL mode SQLite drops a
     /// connection's page cache whenever another connection wrote, so the intake writer on
     /// a connection of the shared pool read back the pages it was about to change at
-    /// nearly every commit. Held outside any pool: a pool tests a connection with a round
-    /// trip to its thread each time it is handed back, which the single writer waits for.
-    intake: tokio::sync::Mutex<Option<SqliteConnection>>,
-    options: SqliteConnectOptions,
+    /// nearly every commit. A plain synchronous connection outside sqlx (see
+    /// `sqlite/intake.rs`); opened on first use, and again after a failure.
+    intake: std::sync::Mutex<Option<intake::IntakeConn>>,
 }
 
 impl SqliteStore {
@@ -44,21 +48,18 @@ impl SqliteStore {
         let path = options.get_filename().to_string_lossy().into_owned();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options.clone())
+            .connect_with(options)
             .await?;
         Ok(Self {
             pool,
             path,
             caches: Caches::default(),
-            intake: tokio::sync::Mutex::new(None),
-            options,
+            intake: std::sync::Mutex::new(None),
         })
     }
 }
 
 impl SqliteStore {
-    const PARAMS: Params = Params::InOrder;
-
     /// Every write transaction takes the write lock at its start (BEGIN IMMEDIATE): a
     /// transaction that reads first and writes later could otherwise fail with "database
     /// is locked" when another writer committed in between, whatever the busy timeout.
@@ -66,91 +67,46 @@ impl SqliteStore {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
-    /// How intake's transactions begin.
-    const INTAKE_BEGIN: &'static str = "BEGIN IMMEDIATE";
-
-    /// Report intake's own connection (opened on first use; again after a failure).
-    async fn intake_conn(
-        &self,
-    ) -> Result<tokio::sync::MappedMutexGuard<'_, SqliteConnection>, sqlx::Error> {
-        let mut held = self.intake.lock().await;
-        if held.is_none() {
-            *held = Some(SqliteConnection::connect_with(&self.options).await?);
-        }
-        Ok(tokio::sync::MutexGuard::map(held, |c| {
-            c.as_mut().expect("opened just above")
-        }))
+    /// Store a batch of new reports in one transaction (see `ReportStore::insert_reports`),
+    /// durable on return.
+    async fn store_report_batch(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
+        let stored = self.store_report_batch_unsynced(batch).await?;
+        self.sync_reports().await?;
+        Ok(stored)
     }
 
-    /// Intake's connection failed: open another next time.
-    async fn intake_failed(&self) {
-        if let Some(conn) = self.intake.lock().await.take() {
-            let _ = conn.close().await;
-        }
-    }
-
-    /// New reports in a few multi-row statements (a handful of texts, each prepared once,
-    /// serve batches of every size). Answers them in the batch's order.
+    /// Store a batch, committed but not yet synced to disk (`Store::insert_reports_unsynced`).
     ///
-    /// (One statement over `json_each` of the whole batch was tried: SQLite took twice as
-    /// long per row to pick the fields out of the JSON as to bind them.)
-    async fn insert_new_reports(
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        fresh: &[&NewReport],
-    ) -> StoreResult<Vec<Report>> {
-        let at = whole_micros(chrono::Utc::now());
-        let mut ids: Vec<(i64, String)> = Vec::with_capacity(fresh.len());
-        let mut rest = fresh;
-        for n in row_chunks(fresh.len()) {
-            let (chunk, tail) = rest.split_at(n);
-            rest = tail;
-            let sql = format!(
-                "INSERT INTO reports (ward_id, tracking_code, category, description, \
-                 search_folded, occurred_at, lat, lon, place_unknown, group_id, site_id, \
-                 address, status, priority, anonymous, reporter_name, reporter_phone, \
-                 reporter_email, reporter_user_id, source, service_code, api_key_id, \
-                 client_key, created_at, updated_at) VALUES {} RETURNING id, tracking_code",
-                rows_sql(
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    n,
-                    Self::PARAMS,
-                )
-            );
-            let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
-            for r in chunk {
-                q = q
-                    .bind(r.ward_id)
-                    .bind(&r.tracking_code)
-                    .bind(&r.category)
-                    .bind(&r.description)
-                    .bind(&r.search_folded)
-                    .bind(r.occurred_at.map(whole_micros))
-                    .bind(r.lat)
-                    .bind(r.lon)
-                    .bind(r.place_unknown)
-                    .bind(r.group_id)
-                    .bind(r.site_id)
-                    .bind(&r.address)
-                    .bind(r.priority)
-                    .bind(r.anonymous)
-                    .bind(&r.reporter_name)
-                    .bind(&r.reporter_phone)
-                    .bind(&r.reporter_email)
-                    .bind(r.reporter_user_id)
-                    .bind(&r.source)
-                    .bind(&r.service_code)
-                    .bind(r.api_key_id)
-                    .bind(&r.client_key)
-                    .bind(at)
-                    .bind(at);
+    /// Blocks the calling thread for the commit: the intake writer calls it from a thread
+    /// of its own.
+    async fn store_report_batch_unsynced(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
+        let stored = {
+            let mut held = self.intake.lock().unwrap_or_else(PoisonError::into_inner);
+            let conn = match held.as_mut() {
+                Some(conn) => conn,
+                None => {
+                    held.insert(intake::IntakeConn::open(&self.path).map_err(intake::store_error)?)
+                }
+            };
+            let stored = conn.insert(batch);
+            if let Err(e) = &stored
+                && !intake::is_refusal(e)
+            {
+                // Not a refusal by the database but a failure: open another next time.
+                *held = None;
             }
-            ids.extend(
-                q.fetch_all(&mut **tx)
-                    .await
-                    .map_err(StoreError::from_sqlx)?,
-            );
+            stored.map_err(intake::store_error)?
+        };
+        // A retried submission answers what its client key stored before.
+        let mut by_key = HashMap::new();
+        for id in stored.earlier {
+            if let Some(report) = self.report(id).await?
+                && let Some(key) = report.client_key.clone()
+            {
+                by_key.insert(key, report);
+            }
         }
-        answer_in_order(fresh, ids, at)
+        batch_answers(batch, by_key, stored.fresh)
     }
 
     /// SQLite has one writer at a time: ids already commit in order.
@@ -307,10 +263,20 @@ impl Store for SqliteStore {
         self.apply_common(actor, writes).await
     }
 
+    async fn insert_reports_unsynced(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
+        self.store_report_batch_unsynced(batch).await
+    }
+
+    async fn sync_reports(&self) -> StoreResult<()> {
+        intake::sync_wal(&self.path)
+            .map_err(|e| StoreError::Other(format!("syncing {} to disk: {e}", self.path)))
+    }
+
     async fn close(&self) {
-        if let Some(conn) = self.intake.lock().await.take() {
-            let _ = conn.close().await;
-        }
+        self.intake
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         self.pool.close().await;
     }
 }

@@ -818,4 +818,30 @@ async fn a_report_batch_answers_what_it_stored(app: TestApp) {
         .map(|(_, r)| r.id)
         .collect();
     assert!(fresh.windows(2).all(|p| p[0] < p[1]), "{fresh:?}");
+
+    // A refused row sinks its whole batch, named as the constraint; the next batch is
+    // stored as usual.
+    let taken = vec![
+        new_report(w.ward.id, "PA-TEST-OK01", None),
+        new_report(w.ward.id, "PA-TEST-0001", None),
+    ];
+    let err = store.insert_reports(&taken).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(c) if c == "reports_tracking_code_key"),
+        "{err:?}"
+    );
+    let nowhere = vec![new_report(w.ward.id + 1_000_000, "PA-TEST-OK02", None)];
+    let err = store.insert_reports(&nowhere).await.unwrap_err();
+    assert!(matches!(err, StoreError::Reference), "{err:?}");
+    for code in ["PA-TEST-OK01", "PA-TEST-OK02"] {
+        assert!(
+            store.report_by_tracking(code).await.unwrap().is_none(),
+            "{code}"
+        );
+    }
+    let after = store
+        .insert_reports(&[new_report(w.ward.id, "PA-TEST-OK03", None)])
+        .await
+        .expect("stored after refusals");
+    assert!(after[0].id > *fresh.last().unwrap());
 }
