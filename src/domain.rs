@@ -62,7 +62,7 @@ impl Name {
         if name.is_empty() {
             return Err(Invalid("Không được để trống tên."));
         }
-        if text::graphemes(&name) > 200 {
+        if text::graphemes_over(&name, 200) {
             return Err(Invalid("Tên dài quá 200 ký tự."));
         }
         if name.chars().any(|c| c.is_control() || c == '<' || c == '>') {
@@ -83,7 +83,7 @@ impl Name {
 /// Free text (notes, addresses): NFC, at most 4,000 graphemes; may be empty.
 pub fn free_text(input: &str) -> Result<String, Invalid> {
     let t = text::clean_multiline(input);
-    if text::graphemes(&t) > 4000 {
+    if text::graphemes_over(&t, 4000) {
         return Err(Invalid("Nội dung dài quá 4.000 ký tự."));
     }
     if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {

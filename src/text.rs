@@ -1,19 +1,29 @@
 //! Vietnamese text handling: everything stored is NFC, everything searched is folded
 //! to lowercase ASCII (diacritics removed, đ → d), and lengths are counted in graphemes.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use unicode_segmentation::UnicodeSegmentation;
+
+/// The text in NFC; most text arrives so (phones type precomposed letters), and a quick
+/// check lets it through without rebuilding it.
+fn nfc(input: &str) -> Cow<'_, str> {
+    if is_nfc_quick(input.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(input.nfc().collect())
+    }
+}
 
 /// NFC-normalise and trim; collapses runs of whitespace inside the text.
 pub fn clean(input: &str) -> String {
-    let nfc: String = input.nfc().collect();
-    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+    nfc(input).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// NFC-normalise a multi-line text, keeping its line breaks but trimming the ends.
 pub fn clean_multiline(input: &str) -> String {
-    let nfc: String = input.nfc().collect();
-    nfc.replace("\r\n", "\n").trim().to_string()
+    nfc(input).replace("\r\n", "\n").trim().to_string()
 }
 
 /// Fold for search: lowercase ASCII without marks, đ → d, punctuation → space.
@@ -29,6 +39,17 @@ pub fn fold(input: &str) -> String {
 /// Length as a reader counts it (ộ is one letter, whatever its encoding).
 pub fn graphemes(input: &str) -> usize {
     input.graphemes(true).count()
+}
+
+/// Whether the text is longer than `max` graphemes; counts no further than it needs.
+pub fn graphemes_over(input: &str, max: usize) -> bool {
+    // Every grapheme takes at least one byte.
+    input.len() > max && input.graphemes(true).nth(max).is_some()
+}
+
+/// Whether the text is shorter than `min` graphemes; counts no further than it needs.
+pub fn graphemes_under(input: &str, min: usize) -> bool {
+    min > 0 && input.graphemes(true).nth(min - 1).is_none()
 }
 
 /// Turn a name into a code: "Dư Hàng Kênh" → "du-hang-kenh".
@@ -53,6 +74,28 @@ pub fn like_pattern(term: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_are_checked_in_graphemes_at_the_bounds() {
+        // "Kênh" written decomposed: 5 chars, 7 bytes, 4 graphemes.
+        let kenh = "Ke\u{0302}nh";
+        assert!(!graphemes_over(kenh, 4));
+        assert!(graphemes_over(kenh, 3));
+        assert!(!graphemes_under(kenh, 4));
+        assert!(graphemes_under(kenh, 5));
+        assert!(!graphemes_under("", 0));
+        assert!(graphemes_under("", 1));
+        let long = "ộ".repeat(4000);
+        assert!(!graphemes_over(&long, 4000));
+        assert!(graphemes_over(&format!("{long}a"), 4000));
+    }
+
+    #[test]
+    fn cleaning_composes_what_is_not_nfc_and_keeps_what_is() {
+        assert_eq!(clean("  Ke\u{0302}nh   Dư  "), "Kênh Dư");
+        assert_eq!(clean("Kênh Dư"), "Kênh Dư");
+        assert_eq!(clean_multiline(" Ke\u{0302}nh\r\nDư "), "Kênh\nDư");
+    }
 
     #[test]
     fn folds_vietnamese_including_d_with_stroke() {

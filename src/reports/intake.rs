@@ -138,28 +138,35 @@ async fn syncer(
 ) {
     let mut done = Vec::new();
     while committed.recv_many(&mut done, usize::MAX).await > 0 {
-        // One sync for everything committed until now.
-        let synced = if done.iter().any(|c| matches!(c, Committed::Batch(..))) {
-            store.sync_reports().await
-        } else {
-            Ok(())
-        };
+        // One sync for everything committed until now, and one word to the live listeners
+        // (on PostgreSQL, a round trip to the database) for all of it.
+        let mut stored: Vec<Report> = Vec::new();
+        let mut waiting: Vec<Reply> = Vec::new();
         for c in done.drain(..) {
-            match (c, &synced) {
-                (Committed::Batch(stored, replies), Ok(())) => {
-                    live.reports_stored(&stored).await;
-                    for (reply, report) in replies.into_iter().zip(stored) {
-                        let _ = reply.send(Ok(report));
-                    }
+            match c {
+                Committed::Batch(reports, replies) => {
+                    stored.extend(reports);
+                    waiting.extend(replies);
                 }
-                (Committed::Batch(_, replies), Err(e)) => {
-                    tracing::error!(error = %e, "intake: committed reports may not be on disk");
-                    for reply in replies {
-                        let _ = reply.send(Err(StoreError::Other(e.to_string())));
-                    }
-                }
-                (Committed::Refused(reply, e), _) => {
+                Committed::Refused(reply, e) => {
                     let _ = reply.send(Err(e));
+                }
+            }
+        }
+        if stored.is_empty() {
+            continue;
+        }
+        match store.sync_reports().await {
+            Ok(()) => {
+                live.reports_stored(&stored).await;
+                for (reply, report) in waiting.into_iter().zip(stored) {
+                    let _ = reply.send(Ok(report));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "intake: committed reports may not be on disk");
+                for reply in waiting {
+                    let _ = reply.send(Err(StoreError::Other(e.to_string())));
                 }
             }
         }

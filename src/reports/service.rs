@@ -181,11 +181,10 @@ pub fn parse_report(
     let mut c = Checker::default();
     let category = c.check("category", Category::parse(&form.category));
     let description = c.check("description", domain::free_text(&form.description));
-    if let Some(d) = &description {
-        let n = crate::text::graphemes(d);
-        if n < 10 {
-            c.fail("description", "Hãy kể lại sự việc, ít nhất 10 ký tự.");
-        }
+    if let Some(d) = &description
+        && crate::text::graphemes_under(d, 10)
+    {
+        c.fail("description", "Hãy kể lại sự việc, ít nhất 10 ký tự.");
     }
     let occurred_at = c
         .check("occurred_at", parse_when(&form.occurred_at, now))
