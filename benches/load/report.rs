@@ -280,7 +280,9 @@ impl Report {
         let _ = writeln!(
             w,
             "- Servers: `target/release/wardwatch serve --demo` on 127.0.0.1, one process per node, \
-             `RUST_LOG=wardwatch=warn`. SQLite in a fresh data directory on {} (WAL, synchronous=FULL); \
+             `RUST_LOG=wardwatch=warn`. SQLite in a fresh data directory on {} (WAL; \
+             synchronous=FULL, but report intake commits with NORMAL and syncs the WAL itself \
+             before it answers); \
              PostgreSQL: {}.",
             self.storage,
             match &self.pg {

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use crate::live::Live;
 use crate::store::reports::{NewReport, Report};
@@ -71,21 +71,34 @@ fn on_own_thread(name: &str, task: impl std::future::Future<Output = ()> + Send 
 
 /// What the writer hands the syncer: a committed batch and its callers, or the answer
 /// to one caller whose report was refused.
+/// The writer's leave to commit again is handed over too, and given back once the
+/// syncer has answered what came before it.
 enum Committed {
     Batch(Vec<Report>, Vec<Reply>),
     Refused(Reply, StoreError),
+    Leave(OwnedSemaphorePermit),
 }
+
+/// How many batches may be committed but not yet answered: one being synced and one
+/// being stored. The writer waits for the syncer beyond that, and meanwhile more reports
+/// gather for its next commit (a commit of many reports costs the disk little more than
+/// one of a few).
+const IN_FLIGHT: usize = 2;
 
 async fn writer(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<(NewReport, Reply)>,
     committed: mpsc::UnboundedSender<Committed>,
 ) {
+    let leaves = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut reports: Vec<NewReport> = Vec::with_capacity(MAX_BATCH);
     let mut replies: Vec<Reply> = Vec::with_capacity(MAX_BATCH);
     while let Some((first, reply)) = rx.recv().await {
         reports.push(first);
         replies.push(reply);
+        let Ok(leave) = leaves.clone().acquire_owned().await else {
+            return;
+        };
         while reports.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok((next, reply)) => {
@@ -121,6 +134,7 @@ async fn writer(
                 }
             }
         }
+        handed.push(Committed::Leave(leave));
         for c in handed {
             if committed.send(c).is_err() {
                 return;
@@ -142,6 +156,8 @@ async fn syncer(
         // (on PostgreSQL, a round trip to the database) for all of it.
         let mut stored: Vec<Report> = Vec::new();
         let mut waiting: Vec<Reply> = Vec::new();
+        // Given back to the writer once this pass has answered.
+        let mut leaves = Vec::new();
         for c in done.drain(..) {
             match c {
                 Committed::Batch(reports, replies) => {
@@ -151,6 +167,7 @@ async fn syncer(
                 Committed::Refused(reply, e) => {
                     let _ = reply.send(Err(e));
                 }
+                Committed::Leave(leave) => leaves.push(leave),
             }
         }
         if stored.is_empty() {
