@@ -28,12 +28,7 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// Start the writer; it stops when every `Intake` clone is dropped.
-    ///
-    /// The writer runs on a thread and runtime of its own, so that its round trips to the
-    /// database do not queue behind the connections' tasks. (Measured: a small gain at
-    /// most, within the noise of one run; what shortened commits was taking intake's
-    /// connection out of the pool and storing a batch in one statement.)
+    /// Start the writer and the syncer; they stop when every `Intake` clone is dropped.
     pub fn start(store: Arc<dyn Store>, live: Arc<Live>) -> Self {
         let (tx, rx) = mpsc::channel(4096);
         let (committed_tx, committed_rx) = mpsc::unbounded_channel();
@@ -69,10 +64,9 @@ fn on_own_thread(name: &str, task: impl std::future::Future<Output = ()> + Send 
         .expect("the intake's thread starts");
 }
 
-/// What the writer hands the syncer: a committed batch and its callers, or the answer
-/// to one caller whose report was refused.
-/// The writer's leave to commit again is handed over too, and given back once the
-/// syncer has answered what came before it.
+/// What the writer hands the syncer: a committed batch and its callers, the answer to
+/// one caller whose report was refused, or the writer's leave to commit again (given
+/// back once the syncer has answered what came before it).
 enum Committed {
     Batch(Vec<Report>, Vec<Reply>),
     Refused(Reply, StoreError),
@@ -141,7 +135,6 @@ async fn writer(
             }
         }
         reports.clear();
-        replies = Vec::with_capacity(MAX_BATCH);
     }
 }
 

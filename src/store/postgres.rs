@@ -1,5 +1,6 @@
 //! PostgreSQL, for a city running many wards (and several `serve` nodes) on one database.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +10,6 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 
 use super::cache::{Caches, FORGET};
-use std::collections::HashMap;
-
 use super::reports::{NewReport, Report, answer_in_order, batch_answers, fresh_of, whole_micros};
 use super::{
     Actor, AuditEntry, Backend, BatchError, REPORT_ORDER_LOCK, Store, StoreError, StoreResult,

@@ -2,16 +2,15 @@
 
 mod intake;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::PoisonError;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-
-use std::collections::HashMap;
-use std::sync::PoisonError;
 
 use super::cache::Caches;
 use super::reports::{NewReport, Report, ReportStore, batch_answers};
