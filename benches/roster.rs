@@ -107,6 +107,7 @@ fn build(people: &[Person], duties: &[Duty], first: NaiveDate, last: NaiveDate) 
                 needed: d.needed,
                 eligible: d.pool.clone(),
                 assigned: Vec::new(),
+                in_month: true,
             });
         }
     }

@@ -514,8 +514,10 @@ impl MonthData {
                 Booking {
                     start,
                     end,
-                    // A night of another month does not count towards this month's limit.
-                    night: roster::is_night(start, end) && s.month == shift.month,
+                    night: roster::is_night(start, end),
+                    // A night of another month still owes rest but does not count
+                    // towards this month's limit.
+                    in_month: s.month == shift.month,
                 }
             })
             .collect()
@@ -541,6 +543,7 @@ impl MonthData {
                 .filter(|a| a.shift_id == shift.id && !except.contains(&a.id))
                 .map(|a| a.person_id)
                 .collect(),
+            in_month: true,
         };
         roster::conflicts(
             who,
@@ -664,6 +667,7 @@ pub async fn build_month(
                 needed,
                 eligible: pool.clone(),
                 assigned,
+                in_month: true,
             });
             roster_shifts.push(RosterShift {
                 id: found.map(|s| s.id),
@@ -694,6 +698,7 @@ pub async fn build_month(
             needed: assigned.len(),
             eligible: assigned.clone(),
             assigned,
+            in_month: s.month == key,
         });
     }
     // This month's shifts of in-scope duties that are no longer scheduled (rule changed,

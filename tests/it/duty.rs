@@ -278,10 +278,9 @@ async fn a_roster_that_cannot_be_filled_saves_nothing(app: TestApp) {
 async fn built_rosters_keep_the_rules_and_are_fair(app: TestApp) {
     app.load_demo().await;
     let officer = app.demo_login("dhk.congan").await;
-    // A fixed month (January 2027), not one relative to today: with February 2027 (Tết
-    // on 06/02) the demo's veterans end at 4 to 6 duties, a gap the local search does not
-    // close — a known defect of `duty::roster::balance`, open, see the closing note.
-    let target = "01/2027".to_string();
+    // The month after next: the demo built this month and the next, so the first days
+    // of the target month lie next to a built month's last duties.
+    let target = month(2);
     let a = app
         .post(
             "/api/v1/duty/roster/build",
