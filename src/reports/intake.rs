@@ -135,6 +135,10 @@ async fn writer(
             }
         }
         reports.clear();
+        if let Err(e) = store.checkpoint_reports().await {
+            // The reports are committed; the log is copied at a later commit.
+            tracing::warn!(error = %e, "intake: checkpoint failed");
+        }
     }
 }
 
@@ -166,12 +170,19 @@ async fn syncer(
         if stored.is_empty() {
             continue;
         }
-        match store.sync_reports().await {
+        let started = std::time::Instant::now();
+        let synced = store.sync_reports().await;
+        tracing::debug!(reports = stored.len(), took = ?started.elapsed(), "intake sync");
+        match synced {
             Ok(()) => {
-                live.reports_stored(&stored).await;
-                for (reply, report) in waiting.into_iter().zip(stored) {
-                    let _ = reply.send(Ok(report));
+                // The callers first: their reports are durable, and telling the live
+                // listeners (on PostgreSQL, a round trip to the database) need not hold
+                // them up, nor the writer.
+                for (reply, report) in waiting.into_iter().zip(&stored) {
+                    let _ = reply.send(Ok(report.clone()));
                 }
+                drop(leaves);
+                live.reports_stored(&stored).await;
             }
             Err(e) => {
                 tracing::error!(error = %e, "intake: committed reports may not be on disk");

@@ -71,6 +71,7 @@ impl SqliteStore {
     async fn store_report_batch(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
         let stored = self.store_report_batch_unsynced(batch).await?;
         self.sync_reports().await?;
+        self.checkpoint_reports().await?;
         Ok(stored)
     }
 
@@ -269,6 +270,17 @@ impl Store for SqliteStore {
     async fn sync_reports(&self) -> StoreResult<()> {
         intake::sync_wal(&self.path)
             .map_err(|e| StoreError::Other(format!("syncing {} to disk: {e}", self.path)))
+    }
+
+    async fn checkpoint_reports(&self) -> StoreResult<()> {
+        let mut held = self.intake.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(conn) = held.as_mut()
+            && let Err(e) = conn.checkpoint_if_due()
+        {
+            *held = None;
+            return Err(intake::store_error(e));
+        }
+        Ok(())
     }
 
     async fn close(&self) {

@@ -9,7 +9,7 @@
 //! intake writer's, which has nothing else to do) for as long as the disk takes.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, ffi, params};
@@ -30,7 +30,22 @@ const BY_CLIENT_KEY: &str = "SELECT id FROM reports WHERE client_key = ?1";
 
 pub(super) struct IntakeConn {
     conn: Connection,
+    /// Reports committed since the write-ahead log was last copied into the database,
+    /// and when that was.
+    unchecked: usize,
+    checked_at: Instant,
 }
+
+/// When the intake connection copies the write-ahead log into the database (a
+/// checkpoint): after this many reports, or this long after the last copy if any report
+/// came since. SQLite's own automatic checkpoint ran inside a commit (every 1,000 pages
+/// of log, about 35 commits under load) and held that batch and every report queued
+/// behind it for 2–16 ms: measured, a third of the writer's busy time.
+const CHECKPOINT_REPORTS: usize = 512;
+const CHECKPOINT_AFTER: Duration = Duration::from_secs(2);
+/// SQLite's automatic checkpoint stays as a bound on the log (pages, 4 KiB each) should
+/// intake's own fall behind.
+const AUTO_CHECKPOINT_PAGES: u32 = 10_000;
 
 /// A batch as stored: the new rows, and the ids of the reports that client keys of the
 /// batch had stored in earlier commits (a retried submission answers those).
@@ -52,7 +67,31 @@ impl IntakeConn {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "temp_store", "memory")?;
-        Ok(Self { conn })
+        conn.pragma_update(None, "wal_autocheckpoint", AUTO_CHECKPOINT_PAGES)?;
+        Ok(Self {
+            conn,
+            unchecked: 0,
+            checked_at: Instant::now(),
+        })
+    }
+
+    /// Copy the write-ahead log into the database if enough has gathered (see
+    /// `CHECKPOINT_REPORTS`). Passive: it never waits for readers, and what it cannot
+    /// copy yet stays in the log for the next time. Intake calls it after handing a batch
+    /// on, so no caller waits for it; only the next commit does.
+    pub fn checkpoint_if_due(&mut self) -> rusqlite::Result<()> {
+        if self.unchecked == 0
+            || (self.unchecked < CHECKPOINT_REPORTS && self.checked_at.elapsed() < CHECKPOINT_AFTER)
+        {
+            return Ok(());
+        }
+        let started = Instant::now();
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        tracing::debug!(reports = self.unchecked, took = ?started.elapsed(), "intake checkpoint");
+        self.unchecked = 0;
+        self.checked_at = Instant::now();
+        Ok(())
     }
 
     /// Store a batch in one transaction; nothing of it is kept if any row is refused.
@@ -113,6 +152,7 @@ impl IntakeConn {
             }
         }
         tx.commit()?;
+        self.unchecked += fresh.len();
         Ok(Stored { fresh, earlier })
     }
 }
