@@ -5,9 +5,10 @@
 //! Two stages, each on a thread of its own: the writer commits batch after batch without
 //! waiting for the disk where the engine allows it (`Store::insert_reports_unsynced`);
 //! the syncer makes every batch committed so far durable with one sync
-//! (`Store::sync_reports`), then tells the live listeners and answers the callers, in
-//! the order the batches were committed. So the disk syncs batch N while the writer
-//! stores batch N+1.
+//! (`Store::sync_reports`), then answers the callers, in the order the batches were
+//! committed, and only then tells the live listeners. So the disk syncs batch N while the
+//! writer stores batch N+1. After handing a batch on, the writer does the housekeeping no
+//! caller should wait for (`Store::checkpoint_reports`).
 
 use std::sync::Arc;
 
