@@ -36,12 +36,8 @@ pub fn fold(input: &str) -> String {
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Length as a reader counts it (ộ is one letter, whatever its encoding).
-pub fn graphemes(input: &str) -> usize {
-    input.graphemes(true).count()
-}
-
-/// Whether the text is longer than `max` graphemes; counts no further than it needs.
+/// Whether the text is longer than `max` graphemes (letters as a reader counts them: ộ is
+/// one, whatever its encoding); counts no further than it needs.
 pub fn graphemes_over(input: &str, max: usize) -> bool {
     // Every grapheme takes at least one byte.
     input.len() > max && input.graphemes(true).nth(max).is_some()
@@ -74,6 +70,10 @@ pub fn like_pattern(term: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn graphemes(input: &str) -> usize {
+        input.graphemes(true).count()
+    }
 
     #[test]
     fn lengths_are_checked_in_graphemes_at_the_bounds() {

@@ -234,7 +234,7 @@ pub async fn create_place(
     let mut c = crate::http::form::Checker::default();
     let kind = c.check("kind", PlaceKind::parse(&form.kind));
     let name = crate::text::clean(&form.name);
-    if name.is_empty() || crate::text::graphemes(&name) > 200 {
+    if name.is_empty() || crate::text::graphemes_over(&name, 200) {
         c.fail("name", "Tên điểm trực cần từ 1 đến 200 ký tự.");
     }
     if form.stops.is_empty() || form.stops.len() > 50 {
@@ -1392,7 +1392,7 @@ pub async fn add_log(
         return Err(AppError::Forbidden);
     }
     let body = crate::domain::free_text(&form.body).map_err(|e| AppError::field("body", e))?;
-    if crate::text::graphemes(&body) < 3 {
+    if crate::text::graphemes_under(&body, 3) {
         return Err(AppError::field(
             "body",
             Invalid("Hãy ghi điều đã thấy, ít nhất 3 ký tự."),

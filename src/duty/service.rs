@@ -184,7 +184,7 @@ pub fn parse_template(
     let title = crate::text::clean(&form.title);
     if title.is_empty() {
         errors.push(err("title", "Cần tên ca trực."));
-    } else if crate::text::graphemes(&title) > 200 {
+    } else if crate::text::graphemes_over(&title, 200) {
         errors.push(err("title", "Tên ca trực dài quá 200 ký tự."));
     }
     let place_id = match form.place.trim() {
@@ -278,7 +278,7 @@ pub fn parse_template(
         None
     };
     let notes = crate::text::clean_multiline(&form.notes);
-    if crate::text::graphemes(&notes) > 2000 {
+    if crate::text::graphemes_over(&notes, 2000) {
         errors.push(err("notes", "Ghi chú dài quá 2000 ký tự."));
     }
     let (Some(kind), Some(force), Some(start), Some(end), Some(starts_on), Some(rec), true) = (

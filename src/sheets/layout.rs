@@ -227,7 +227,7 @@ fn find_column(registry: Registry, header: &str) -> Option<&'static Column> {
 /// At most `max` graphemes of a cell, for a report.
 pub(super) fn shorten(value: &str, max: usize) -> String {
     use unicode_segmentation::UnicodeSegmentation;
-    if text::graphemes(value) <= max {
+    if !text::graphemes_over(value, max) {
         return value.to_string();
     }
     let mut out: String = value.graphemes(true).take(max - 1).collect();

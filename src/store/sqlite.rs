@@ -80,23 +80,7 @@ impl SqliteStore {
     /// Blocks the calling thread for the commit: the intake writer calls it from a thread
     /// of its own.
     async fn store_report_batch_unsynced(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
-        let stored = {
-            let mut held = self.intake.lock().unwrap_or_else(PoisonError::into_inner);
-            let conn = match held.as_mut() {
-                Some(conn) => conn,
-                None => {
-                    held.insert(intake::IntakeConn::open(&self.path).map_err(intake::store_error)?)
-                }
-            };
-            let stored = conn.insert(batch);
-            if let Err(e) = &stored
-                && !intake::is_refusal(e)
-            {
-                // Not a refusal by the database but a failure: open another next time.
-                *held = None;
-            }
-            stored.map_err(intake::store_error)?
-        };
+        let stored = self.on_intake(|conn| conn.insert(batch))?;
         // A retried submission answers what its client key stored before.
         let mut by_key = HashMap::new();
         for id in stored.earlier {
@@ -107,6 +91,27 @@ impl SqliteStore {
             }
         }
         batch_answers(batch, by_key, stored.fresh)
+    }
+
+    /// Run `f` on intake's own connection, opened on first use. After a failure that is
+    /// not a refusal by the database, another is opened next time. Blocks the calling
+    /// thread.
+    fn on_intake<T>(
+        &self,
+        f: impl FnOnce(&mut intake::IntakeConn) -> rusqlite::Result<T>,
+    ) -> StoreResult<T> {
+        let mut held = self.intake.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = match held.as_mut() {
+            Some(conn) => conn,
+            None => held.insert(intake::IntakeConn::open(&self.path).map_err(intake::store_error)?),
+        };
+        let out = f(conn);
+        if let Err(e) = &out
+            && !intake::is_refusal(e)
+        {
+            *held = None;
+        }
+        out.map_err(intake::store_error)
     }
 
     /// SQLite has one writer at a time: ids already commit in order.
@@ -273,14 +278,7 @@ impl Store for SqliteStore {
     }
 
     async fn checkpoint_reports(&self) -> StoreResult<()> {
-        let mut held = self.intake.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(conn) = held.as_mut()
-            && let Err(e) = conn.checkpoint_if_due()
-        {
-            *held = None;
-            return Err(intake::store_error(e));
-        }
-        Ok(())
+        self.on_intake(intake::IntakeConn::checkpoint_if_due)
     }
 
     async fn close(&self) {
