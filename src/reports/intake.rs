@@ -7,8 +7,8 @@
 //! the syncer makes every batch committed so far durable with one sync
 //! (`Store::sync_reports`), then answers the callers, in the order the batches were
 //! committed, and only then tells the live listeners. So the disk syncs batch N while the
-//! writer stores batch N+1. After handing a batch on, the writer does the housekeeping no
-//! caller should wait for (`Store::checkpoint_reports`).
+//! writer stores batch N+1. (On SQLite, the store copies the write-ahead log into the
+//! database on a thread of its own: see `store/sqlite/intake.rs`.)
 
 use std::sync::Arc;
 
@@ -136,10 +136,6 @@ async fn writer(
             }
         }
         reports.clear();
-        if let Err(e) = store.checkpoint_reports().await {
-            // The reports are committed; the log is copied at a later commit.
-            tracing::warn!(error = %e, "intake: checkpoint failed");
-        }
     }
 }
 

@@ -171,13 +171,6 @@ pub trait Store:
     async fn sync_reports(&self) -> StoreResult<()> {
         Ok(())
     }
-
-    /// Housekeeping after an intake commit that no caller should wait for (SQLite copies
-    /// its write-ahead log into the database when enough has gathered). Intake's writer
-    /// calls it once the batch is handed on. May block its thread.
-    async fn checkpoint_reports(&self) -> StoreResult<()> {
-        Ok(())
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

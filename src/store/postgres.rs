@@ -134,8 +134,7 @@ impl PgStore {
     /// (`UNNEST`), so a single prepared statement serves batches of every size in one round
     /// trip. The statement takes the order lock first (see `order_lock`): ids are given
     /// after sorting (volatile expressions are evaluated after ORDER BY), so after the
-    /// lock. The database adds each report's first history step (migration 0004). Answers
-    /// them in the batch's order.
+    /// lock. Answers them in the batch's order.
     async fn insert_new_reports(
         conn: &mut PgConnection,
         fresh: &[&NewReport],

@@ -426,8 +426,22 @@ macro_rules! impl_report_store {
                 &self,
                 report_id: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::reports::ReportEvent>> {
-                sqlx::query_as("SELECT * FROM report_events WHERE report_id = $1 ORDER BY id")
-                    .bind(report_id)
+                // Every history starts with the report's "created" step, made from the
+                // report's own row (migration 0005); reports stored before that have it
+                // stored.
+                sqlx::query_as(
+                    "SELECT CAST(0 AS BIGINT) AS id, r.id AS report_id, r.created_at AS at, \
+                     r.reporter_user_id AS user_id, 'created' AS kind, \
+                     CAST(NULL AS TEXT) AS from_status, 'new' AS to_status, '' AS note, \
+                     TRUE AS public \
+                     FROM reports r WHERE r.id = $1 AND NOT EXISTS (SELECT 1 FROM \
+                     report_events e WHERE e.report_id = r.id AND e.kind = 'created') \
+                     UNION ALL \
+                     SELECT id, report_id, at, user_id, kind, from_status, to_status, note, \
+                     public FROM report_events WHERE report_id = $1 \
+                     ORDER BY id",
+                )
+                .bind(report_id)
                     .fetch_all(&self.pool)
                     .await
                     .map_err($crate::store::StoreError::from_sqlx)

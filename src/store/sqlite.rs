@@ -31,6 +31,9 @@ pub struct SqliteStore {
     /// nearly every commit. A plain synchronous connection outside sqlx (see
     /// `sqlite/intake.rs`); opened on first use, and again after a failure.
     intake: std::sync::Mutex<Option<intake::IntakeConn>>,
+    /// Copies intake's write-ahead log into the database off the writer's thread; started
+    /// on the first intake commit, stopped by `close`.
+    checkpointer: std::sync::Mutex<Option<intake::Checkpointer>>,
 }
 
 impl SqliteStore {
@@ -54,6 +57,7 @@ impl SqliteStore {
             path,
             caches: Caches::default(),
             intake: std::sync::Mutex::new(None),
+            checkpointer: std::sync::Mutex::new(None),
         })
     }
 }
@@ -71,7 +75,6 @@ impl SqliteStore {
     async fn store_report_batch(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
         let stored = self.store_report_batch_unsynced(batch).await?;
         self.sync_reports().await?;
-        self.checkpoint_reports().await?;
         Ok(stored)
     }
 
@@ -81,6 +84,11 @@ impl SqliteStore {
     /// of its own.
     async fn store_report_batch_unsynced(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
         let stored = self.on_intake(|conn| conn.insert(batch))?;
+        self.checkpointer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(|| intake::Checkpointer::start(self.path.clone()))
+            .committed(stored.fresh.len());
         // A retried submission answers what its client key stored before.
         let mut by_key = HashMap::new();
         for id in stored.earlier {
@@ -199,9 +207,7 @@ impl Store for SqliteStore {
                 .execute(&mut *conn)
                 .await?;
             sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-            // In the order the tables were made: a table a trigger writes to (the first step of
-            // each report's history, migration 0004) was made after the table whose rows
-            // fire it, so it is emptied and copied after the trigger wrote to it.
+            // In the order the tables were made.
             for t in &tables {
                 // Table names come from the backup's own schema, quoted.
                 let t = t.replace('"', "");
@@ -277,11 +283,11 @@ impl Store for SqliteStore {
             .map_err(|e| StoreError::Other(format!("syncing {} to disk: {e}", self.path)))
     }
 
-    async fn checkpoint_reports(&self) -> StoreResult<()> {
-        self.on_intake(intake::IntakeConn::checkpoint_if_due)
-    }
-
     async fn close(&self) {
+        self.checkpointer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         self.intake
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

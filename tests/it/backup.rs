@@ -55,7 +55,7 @@ async fn archive_first_team(app: &TestApp, token: &str) -> i64 {
 async fn restore_brings_back_the_backed_up_data(app: TestApp) {
     app.load_demo().await;
     let officer = app.demo_login("lt.congan").await;
-    // A report: its history begins with one "created" step, which the database writes.
+    // A report: its history begins with its "created" step.
     let resident = app.demo_login("dhk.dan").await;
     let filed = app
         .post(

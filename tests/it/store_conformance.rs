@@ -799,10 +799,50 @@ async fn a_report_batch_answers_what_it_stored(app: TestApp) {
         if sent.client_key.is_none() {
             assert_eq!(got.tracking_code, sent.tracking_code);
         }
+        // The history's first step is read from the report itself.
         let events = store.report_events(got.id).await.unwrap();
         assert_eq!(events.len(), 1);
-        assert_eq!(events[0].kind, "created");
+        let created = &events[0];
+        assert_eq!(
+            (created.report_id, created.kind.as_str(), created.from_status.as_deref()),
+            (got.id, "created", None)
+        );
+        assert_eq!(created.to_status.as_deref(), Some("new"));
+        assert_eq!((created.at, created.user_id), (got.created_at, got.reporter_user_id));
+        assert!(created.public);
     }
+    // A report stored before the step was read from the report (migration 0005) has its
+    // step stored: it shows once, before the later steps.
+    let old = answered[0].id;
+    raw_sql(
+        &app,
+        &format!(
+            "INSERT INTO report_events (report_id, at, user_id, kind, from_status, to_status, \
+             note, public) VALUES ({old}, '2026-01-02T03:04:05Z', NULL, 'created', NULL, 'new', \
+             '', TRUE)"
+        ),
+    )
+    .await;
+    store
+        .change_report(
+            SYSTEM,
+            old,
+            wardwatch::store::reports::ReportChange {
+                status: Some("acknowledged".into()),
+                kind: "status",
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("acknowledged");
+    let kinds: Vec<String> = store
+        .report_events(old)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["created", "status"]);
     // The same client key later in the batch, and in a later batch, answers the first.
     assert_eq!(answered[7].id, answered[3].id);
     let again = store
@@ -844,4 +884,21 @@ async fn a_report_batch_answers_what_it_stored(app: TestApp) {
         .await
         .expect("stored after refusals");
     assert!(after[0].id > *fresh.last().unwrap());
+}
+
+/// Run one statement on the test's database, outside the store.
+async fn raw_sql(app: &TestApp, sql: &str) {
+    match &app.database_url {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(url).await.expect("connect");
+            sqlx::query(sql).execute(&pool).await.expect(sql);
+            pool.close().await;
+        }
+        None => {
+            let url = format!("sqlite:{}", app.data_dir.join("wardwatch.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+            sqlx::query(sql).execute(&pool).await.expect(sql);
+            pool.close().await;
+        }
+    }
 }

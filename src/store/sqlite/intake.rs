@@ -9,6 +9,9 @@
 //! intake writer's, which has nothing else to do) for as long as the disk takes.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -17,8 +20,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, ff
 use crate::store::StoreError;
 use crate::store::reports::{NewReport, Report, fresh_of, whole_micros};
 
-/// What intake writes of a new report; the database adds its first history step
-/// (migration 0004's trigger).
+/// What intake writes of a new report (its history's first step is read from this row:
+/// `ReportStore::report_events`).
 const INSERT: &str = "INSERT INTO reports (ward_id, tracking_code, category, description, \
      search_folded, occurred_at, lat, lon, place_unknown, group_id, site_id, address, status, \
      priority, anonymous, reporter_name, reporter_phone, reporter_email, reporter_user_id, \
@@ -30,21 +33,14 @@ const BY_CLIENT_KEY: &str = "SELECT id FROM reports WHERE client_key = ?1";
 
 pub(super) struct IntakeConn {
     conn: Connection,
-    /// Reports committed since the write-ahead log was last copied into the database,
-    /// and when that was.
-    unchecked: usize,
-    checked_at: Instant,
 }
 
-/// When the intake connection copies the write-ahead log into the database (a
-/// checkpoint): after this many reports, or this long after the last copy if any report
-/// came since. SQLite's own automatic checkpoint ran inside a commit (every 1,000 pages
-/// of log, about 35 commits under load) and held that batch and every report queued
-/// behind it for 2–16 ms: measured, a third of the writer's busy time.
+/// When the checkpointer copies the write-ahead log into the database: after this many
+/// reports, or this long after the last copy if any report came since.
 const CHECKPOINT_REPORTS: usize = 512;
 const CHECKPOINT_AFTER: Duration = Duration::from_secs(2);
 /// SQLite's automatic checkpoint stays as a bound on the log (pages, 4 KiB each) should
-/// intake's own fall behind.
+/// the checkpointer fall behind.
 const AUTO_CHECKPOINT_PAGES: u32 = 10_000;
 
 /// A batch as stored: the new rows, and the ids of the reports that client keys of the
@@ -68,30 +64,7 @@ impl IntakeConn {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "temp_store", "memory")?;
         conn.pragma_update(None, "wal_autocheckpoint", AUTO_CHECKPOINT_PAGES)?;
-        Ok(Self {
-            conn,
-            unchecked: 0,
-            checked_at: Instant::now(),
-        })
-    }
-
-    /// Copy the write-ahead log into the database if enough has gathered (see
-    /// `CHECKPOINT_REPORTS`). Passive: it never waits for readers, and what it cannot
-    /// copy yet stays in the log for the next time. Intake calls it after handing a batch
-    /// on, so no caller waits for it; only the next commit does.
-    pub fn checkpoint_if_due(&mut self) -> rusqlite::Result<()> {
-        if self.unchecked == 0
-            || (self.unchecked < CHECKPOINT_REPORTS && self.checked_at.elapsed() < CHECKPOINT_AFTER)
-        {
-            return Ok(());
-        }
-        let started = Instant::now();
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-        tracing::debug!(reports = self.unchecked, took = ?started.elapsed(), "intake checkpoint");
-        self.unchecked = 0;
-        self.checked_at = Instant::now();
-        Ok(())
+        Ok(Self { conn })
     }
 
     /// Store a batch in one transaction; nothing of it is kept if any row is refused.
@@ -152,8 +125,81 @@ impl IntakeConn {
             }
         }
         tx.commit()?;
-        self.unchecked += fresh.len();
         Ok(Stored { fresh, earlier })
+    }
+}
+
+/// Copies the write-ahead log into the database (a checkpoint) on a thread and connection
+/// of its own, so that neither the intake writer nor anyone waiting for it waits for the
+/// copy. SQLite's automatic checkpoint ran inside a commit (every 1,000 pages of log,
+/// about 35 commits under load) and held that batch and every report queued behind it
+/// for 2–16 ms; run after the commit on the writer's thread, the copies (5 ms each, one
+/// per 512 reports) still took a third of the writer's busy time. A passive checkpoint
+/// never blocks the writer: it copies what was committed when it began, while new commits
+/// go on appending to the log. SQLite syncs the log before it copies and the database
+/// after, so durability does not depend on when it runs.
+pub(super) struct Checkpointer {
+    due: SyncSender<()>,
+    /// Reports committed since the last copy began.
+    pending: Arc<AtomicUsize>,
+}
+
+impl Checkpointer {
+    /// Start the checkpointer of the database at `path`; it stops when this is dropped.
+    pub fn start(path: String) -> Self {
+        let (due, wake) = mpsc::sync_channel(1);
+        let pending = Arc::new(AtomicUsize::new(0));
+        let counted = pending.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(&path, &wake, &counted))
+            .expect("the checkpointer's thread starts");
+        Self { due, pending }
+    }
+
+    /// `n` more reports are committed: wake the checkpointer once enough have gathered.
+    /// Never blocks.
+    pub fn committed(&self, n: usize) {
+        let before = self.pending.fetch_add(n, Ordering::Relaxed);
+        if before < CHECKPOINT_REPORTS && before + n >= CHECKPOINT_REPORTS {
+            // Already woken, or stopped: either way nothing to do.
+            let _ = self.due.try_send(());
+        }
+    }
+}
+
+fn checkpoint_loop(path: &str, wake: &mpsc::Receiver<()>, pending: &AtomicUsize) {
+    let mut conn: Option<Connection> = None;
+    loop {
+        if let Err(RecvTimeoutError::Disconnected) = wake.recv_timeout(CHECKPOINT_AFTER) {
+            return;
+        }
+        let reports = pending.swap(0, Ordering::Relaxed);
+        if reports == 0 {
+            continue;
+        }
+        let started = Instant::now();
+        let copied = match conn.as_ref() {
+            Some(c) => Ok(c),
+            None => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map(|c| &*conn.insert(c)),
+        }
+        .and_then(|c| c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())));
+        match copied {
+            Ok(()) => {
+                tracing::debug!(reports, took = ?started.elapsed(), "intake checkpoint");
+            }
+            Err(e) => {
+                // What was not copied stays in the log for the next time (and SQLite's
+                // automatic checkpoint bounds the log meanwhile).
+                tracing::warn!(error = %e, "intake: checkpoint failed");
+                pending.fetch_add(reports, Ordering::Relaxed);
+                conn = None;
+            }
+        }
     }
 }
 
