@@ -6,9 +6,10 @@
 //! waiting for the disk where the engine allows it (`Store::insert_reports_unsynced`);
 //! the syncer makes every batch committed so far durable with one sync
 //! (`Store::sync_reports`), then answers the callers, in the order the batches were
-//! committed, and only then tells the live listeners. So the disk syncs batch N while the
-//! writer stores batch N+1. (On SQLite, the store copies the write-ahead log into the
-//! database on a thread of its own: see `store/sqlite/intake.rs`.)
+//! committed, and hands the reports to a third thread that tells the live listeners. So
+//! the disk syncs batch N while the writer stores batch N+1. (On SQLite, the store copies
+//! the write-ahead log into the database on a thread of its own: see
+//! `store/sqlite/intake.rs`.)
 
 use std::sync::Arc;
 
@@ -33,8 +34,10 @@ impl Intake {
     pub fn start(store: Arc<dyn Store>, live: Arc<Live>) -> Self {
         let (tx, rx) = mpsc::channel(4096);
         let (committed_tx, committed_rx) = mpsc::unbounded_channel();
+        let (stored_tx, stored_rx) = mpsc::unbounded_channel();
         on_own_thread("intake", writer(store.clone(), rx, committed_tx));
-        on_own_thread("intake-sync", syncer(store, live, committed_rx));
+        on_own_thread("intake-sync", syncer(store, committed_rx, stored_tx));
+        on_own_thread("intake-live", teller(live, stored_rx));
         Self { tx }
     }
 
@@ -141,13 +144,12 @@ async fn writer(
 
 async fn syncer(
     store: Arc<dyn Store>,
-    live: Arc<Live>,
     mut committed: mpsc::UnboundedReceiver<Committed>,
+    stored_tx: mpsc::UnboundedSender<Vec<Report>>,
 ) {
     let mut done = Vec::new();
     while committed.recv_many(&mut done, usize::MAX).await > 0 {
-        // One sync for everything committed until now, and one word to the live listeners
-        // (on PostgreSQL, a round trip to the database) for all of it.
+        // One sync for everything committed until now.
         let mut stored: Vec<Report> = Vec::new();
         let mut waiting: Vec<Reply> = Vec::new();
         // Given back to the writer once this pass has answered.
@@ -172,14 +174,16 @@ async fn syncer(
         tracing::debug!(reports = stored.len(), took = ?started.elapsed(), "intake sync");
         match synced {
             Ok(()) => {
-                // The callers first: their reports are durable, and telling the live
-                // listeners (on PostgreSQL, a round trip to the database) need not hold
-                // them up, nor the writer.
+                // The callers first: their reports are durable. Telling the live
+                // listeners (on PostgreSQL, a round trip to the database) holds up
+                // neither them, nor the writer, nor the next sync.
                 for (reply, report) in waiting.into_iter().zip(&stored) {
                     let _ = reply.send(Ok(report.clone()));
                 }
                 drop(leaves);
-                live.reports_stored(&stored).await;
+                if stored_tx.send(stored).is_err() {
+                    return;
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "intake: committed reports may not be on disk");
@@ -188,5 +192,15 @@ async fn syncer(
                 }
             }
         }
+    }
+}
+
+/// Tell the live listeners of the stored reports, in the order they were stored: one word
+/// (on PostgreSQL, one notification) for whatever gathered while the last was told.
+async fn teller(live: Arc<Live>, mut stored: mpsc::UnboundedReceiver<Vec<Report>>) {
+    let mut batches = Vec::new();
+    while stored.recv_many(&mut batches, usize::MAX).await > 0 {
+        let reports: Vec<Report> = batches.drain(..).flatten().collect();
+        live.reports_stored(&reports).await;
     }
 }

@@ -25,8 +25,11 @@ pub struct PgStore {
     caches: Arc<Caches>,
     /// Report intake's own connection, held outside the pool: the pool checks a
     /// connection with a round trip each time it hands one out, which the single writer
-    /// waited for at every batch. Opened on first use, and again after a failure.
+    /// waited for at every batch. It commits without waiting for the disk
+    /// (synchronous_commit off); `flush` then makes those commits durable. Each is opened
+    /// on first use, and again after a failure.
     intake: tokio::sync::Mutex<Option<PgConnection>>,
+    flush: tokio::sync::Mutex<Option<PgConnection>>,
 }
 
 impl PgStore {
@@ -42,6 +45,7 @@ impl PgStore {
             url: url.to_string(),
             caches: Arc::default(),
             intake: tokio::sync::Mutex::new(None),
+            flush: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -73,26 +77,61 @@ impl PgStore {
         self.pool.begin().await
     }
 
-    /// Store a batch of new reports (see `ReportStore::insert_reports`) on intake's own
-    /// connection.
+    /// Store a batch of new reports (see `ReportStore::insert_reports`), durable on return.
     async fn store_report_batch(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
+        let stored = self.store_report_batch_unsynced(batch).await?;
+        self.flush_reports().await?;
+        Ok(stored)
+    }
+
+    /// Store a batch on intake's own connection, committed but not yet on disk
+    /// (`Store::insert_reports_unsynced`): the connection commits with synchronous_commit
+    /// off, so the order lock is held while the rows are written but not while the disk
+    /// syncs, and the writer goes on with the next batch meanwhile.
+    async fn store_report_batch_unsynced(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
         let mut held = self.intake.lock().await;
-        let conn = match held.as_mut() {
-            Some(conn) => conn,
-            None => held.insert(
-                PgConnection::connect_with(&self.pool.connect_options())
-                    .await
-                    .map_err(StoreError::from_sqlx)?,
-            ),
-        };
+        let conn = self.held_connection(&mut held, "off").await?;
         let out = Self::report_batch_on(conn, batch).await;
-        // Not a refusal by the database but a failure of the connection: another next time.
-        if matches!(&out, Err(StoreError::Database(e)) if e.as_database_error().is_none())
-            && let Some(conn) = held.take()
-        {
-            let _ = conn.close().await;
-        }
+        forget_if_broken(&mut held, &out);
         out
+    }
+
+    /// Make every commit made so far on any connection durable: one small commit that
+    /// waits for the disk (an update of `intake_flush`, migration 0005). PostgreSQL's log is
+    /// written in order, so syncing it up to this commit's record syncs every commit
+    /// before it; one sync serves all the batches committed meanwhile.
+    async fn flush_reports(&self) -> StoreResult<()> {
+        let mut held = self.flush.lock().await;
+        let conn = self.held_connection(&mut held, "on").await?;
+        let out = sqlx::query("UPDATE intake_flush SET n = n + 1 WHERE id = 1")
+            .execute(conn)
+            .await
+            .map(|_| ())
+            .map_err(StoreError::from_sqlx);
+        forget_if_broken(&mut held, &out);
+        out
+    }
+
+    /// The connection in `slot`, opened (with `synchronous_commit` as given) if there is
+    /// none.
+    async fn held_connection<'a>(
+        &self,
+        slot: &'a mut Option<PgConnection>,
+        synchronous_commit: &str,
+    ) -> StoreResult<&'a mut PgConnection> {
+        if slot.is_none() {
+            let options = self
+                .pool
+                .connect_options()
+                .as_ref()
+                .clone()
+                .options([("synchronous_commit", synchronous_commit)]);
+            let conn = PgConnection::connect_with(&options)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+            *slot = Some(conn);
+        }
+        Ok(slot.as_mut().expect("opened above"))
     }
 
     async fn report_batch_on(
@@ -366,10 +405,28 @@ impl Store for PgStore {
         self.apply_common(actor, writes).await
     }
 
+    async fn insert_reports_unsynced(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>> {
+        self.store_report_batch_unsynced(batch).await
+    }
+
+    async fn sync_reports(&self) -> StoreResult<()> {
+        self.flush_reports().await
+    }
+
     async fn close(&self) {
-        if let Some(conn) = self.intake.lock().await.take() {
-            let _ = conn.close().await;
+        for slot in [&self.intake, &self.flush] {
+            if let Some(conn) = slot.lock().await.take() {
+                let _ = conn.close().await;
+            }
         }
         self.pool.close().await;
+    }
+}
+
+/// After a failure that is not a refusal by the database but of the connection itself,
+/// drop the connection: another is opened next time.
+fn forget_if_broken<T>(slot: &mut Option<PgConnection>, out: &StoreResult<T>) {
+    if matches!(out, Err(StoreError::Database(e)) if e.as_database_error().is_none()) {
+        *slot = None;
     }
 }

@@ -804,11 +804,18 @@ async fn a_report_batch_answers_what_it_stored(app: TestApp) {
         assert_eq!(events.len(), 1);
         let created = &events[0];
         assert_eq!(
-            (created.report_id, created.kind.as_str(), created.from_status.as_deref()),
+            (
+                created.report_id,
+                created.kind.as_str(),
+                created.from_status.as_deref()
+            ),
             (got.id, "created", None)
         );
         assert_eq!(created.to_status.as_deref(), Some("new"));
-        assert_eq!((created.at, created.user_id), (got.created_at, got.reporter_user_id));
+        assert_eq!(
+            (created.at, created.user_id),
+            (got.created_at, got.reporter_user_id)
+        );
         assert!(created.public);
     }
     // A report stored before the step was read from the report (migration 0005) has its
