@@ -1,7 +1,9 @@
 //! Live updates: new warnings and reports reach every open page at once. One node
 //! broadcasts in process; with PostgreSQL every node LISTENs, a publisher NOTIFYs, and
 //! each node reads what is new from the database, so nothing is lost across nodes or
-//! across a dropped connection (a periodic catch-up closes any gap). Warnings and
+//! across a dropped connection (a periodic catch-up closes any gap). A notification
+//! names what is new ("r" reports, "w" warnings) and the node that stored it; a node
+//! reads back only that kind, and nothing for its own (it broadcast those already). Warnings and
 //! reports travel on channels of their own, so that a flood of reports neither wakes the
 //! residents' pages nor pushes a warning out of a slow listener's queue; a listener that
 //! fell behind anyway reads what it missed back from the database ([`follow`]).
@@ -28,6 +30,8 @@ pub struct Live {
     last_report: AtomicI64,
     last_warning: AtomicI64,
     catch_up_lock: tokio::sync::Mutex<()>,
+    /// This node's name in its notifications, so that it knows its own.
+    node: String,
 }
 
 /// How many events a slow listener may fall behind before it resyncs from the database.
@@ -47,22 +51,30 @@ impl Live {
             last_report: AtomicI64::new(last_report),
             last_warning: AtomicI64::new(last_warning),
             catch_up_lock: tokio::sync::Mutex::new(()),
+            node: format!("{:016x}", rand::random::<u64>()),
         });
         if let Some(mut stream) = notifications {
             let weak = Arc::downgrade(&live);
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(5));
                 loop {
-                    tokio::select! {
-                        n = stream.next() => {
-                            if n.is_none() { break; }
-                            // Errors mean the connection dropped: sqlx reconnects, and
-                            // the catch-up below reads whatever was missed meanwhile.
-                        }
-                        _ = tick.tick() => {}
-                    }
+                    // Errors mean the connection dropped: sqlx reconnects, and a whole
+                    // catch-up reads whatever was missed meanwhile; so does the tick.
+                    let word = tokio::select! {
+                        n = stream.next() => match n {
+                            None => break,
+                            Some(Ok(payload)) => Some(payload),
+                            Some(Err(_)) => None,
+                        },
+                        _ = tick.tick() => None,
+                    };
                     let Some(live) = weak.upgrade() else { break };
-                    live.catch_up().await;
+                    match word.as_deref().map(|w| news(w, &live.node)) {
+                        Some(News::Own) => {}
+                        Some(News::Reports) => live.catch_up_reports().await,
+                        Some(News::Warnings) => live.catch_up_warnings().await,
+                        Some(News::Unknown) | None => live.catch_up().await,
+                    }
                 }
             });
         }
@@ -96,7 +108,7 @@ impl Live {
 
     pub async fn warning_published(&self, event: WarningEvent) {
         if self.shared {
-            if let Err(e) = self.store.notify("w").await {
+            if let Err(e) = self.store.notify(&format!("w {}", self.node)).await {
                 tracing::warn!(error = %e, "NOTIFY failed; peers catch up on their next tick");
             }
             self.catch_up().await;
@@ -113,7 +125,7 @@ impl Live {
             return;
         }
         if self.shared {
-            if let Err(e) = self.store.notify("r").await {
+            if let Err(e) = self.store.notify(&format!("r {}", self.node)).await {
                 tracing::warn!(error = %e, "NOTIFY failed; peers catch up on their next tick");
             }
             if !self.follows_on(reports).await {
@@ -150,6 +162,11 @@ impl Live {
 
     /// Broadcast, in order, everything stored since the last broadcast.
     async fn catch_up(&self) {
+        self.catch_up_warnings().await;
+        self.catch_up_reports().await;
+    }
+
+    async fn catch_up_warnings(&self) {
         let _one_at_a_time = self.catch_up_lock.lock().await;
         let after = self.last_warning.load(Ordering::SeqCst);
         match self.store.warning_events_after(None, after, 1000).await {
@@ -161,6 +178,10 @@ impl Live {
             }
             Err(e) => tracing::warn!(error = %e, "live catch-up of warnings failed"),
         }
+    }
+
+    async fn catch_up_reports(&self) {
+        let _one_at_a_time = self.catch_up_lock.lock().await;
         let after = self.last_report.load(Ordering::SeqCst);
         match self.store.reports_after(after, 1000).await {
             Ok(reports) => {
@@ -171,6 +192,30 @@ impl Live {
             }
             Err(e) => tracing::warn!(error = %e, "live catch-up of reports failed"),
         }
+    }
+}
+
+/// What a notification from the database says is new.
+#[derive(Debug, PartialEq)]
+enum News {
+    /// This node stored it, and broadcast it then.
+    Own,
+    Reports,
+    Warnings,
+    /// A word this version does not know (another version's node): read back everything.
+    Unknown,
+}
+
+/// What a notification (`"r NODE"`, `"w NODE"`) says is new, to the node named `own`.
+fn news(payload: &str, own: &str) -> News {
+    let (kind, node) = payload.split_once(' ').unwrap_or((payload, ""));
+    if node == own {
+        return News::Own;
+    }
+    match kind {
+        "r" => News::Reports,
+        "w" => News::Warnings,
+        _ => News::Unknown,
     }
 }
 
@@ -259,6 +304,19 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_notification_says_what_to_read_back() {
+        let own = "00000000000000aa";
+        assert_eq!(news("r 00000000000000aa", own), News::Own);
+        assert_eq!(news("w 00000000000000aa", own), News::Own);
+        assert_eq!(news("r 00000000000000bb", own), News::Reports);
+        assert_eq!(news("w 00000000000000bb", own), News::Warnings);
+        // Words of a node that does not name itself, or of another kind: read everything.
+        assert_eq!(news("r", own), News::Reports);
+        assert_eq!(news("x 00000000000000bb", own), News::Unknown);
+        assert_eq!(news("", own), News::Unknown);
+    }
 
     #[derive(Debug)]
     struct Item(i64);

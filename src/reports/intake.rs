@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
+use super::service::tracking_code;
 use crate::live::Live;
 use crate::store::reports::{NewReport, Report};
 use crate::store::{Store, StoreError};
@@ -112,23 +113,19 @@ async fn writer(
         let mut handed = Vec::new();
         match result {
             Ok(stored) => handed.push(Committed::Batch(stored, std::mem::take(&mut replies))),
-            Err(_) if reports.len() > 1 => {
+            Err(_) if reports.len() > 1 || is_code_clash(&result) => {
                 // One bad report must not sink the others: store them one by one.
-                for (report, reply) in reports.iter().zip(replies.drain(..)) {
-                    handed.push(
-                        match store
-                            .insert_reports_unsynced(std::slice::from_ref(report))
-                            .await
-                        {
-                            Ok(stored) => Committed::Batch(stored, vec![reply]),
-                            Err(e) => Committed::Refused(reply, e),
-                        },
-                    );
+                for (report, reply) in reports.iter_mut().zip(replies.drain(..)) {
+                    handed.push(match store_one(store.as_ref(), report).await {
+                        Ok(stored) => Committed::Batch(stored, vec![reply]),
+                        Err(e) => Committed::Refused(reply, e),
+                    });
                 }
             }
             Err(e) => {
-                for reply in replies.drain(..) {
-                    handed.push(Committed::Refused(reply, StoreError::Other(e.to_string())));
+                // A batch of one: its caller hears why.
+                if let Some(reply) = replies.pop() {
+                    handed.push(Committed::Refused(reply, e));
                 }
             }
         }
@@ -140,6 +137,28 @@ async fn writer(
         }
         reports.clear();
     }
+}
+
+/// Store one report in a commit of its own. A tracking code some stored report already
+/// has (drawn at random: about one chance in 10^12 per report stored before) is drawn
+/// again, so the resident is never refused for it.
+async fn store_one(store: &dyn Store, report: &mut NewReport) -> Result<Vec<Report>, StoreError> {
+    let mut draws = 0;
+    loop {
+        let result = store
+            .insert_reports_unsynced(std::slice::from_ref(report))
+            .await;
+        if !is_code_clash(&result) || draws == 3 {
+            return result;
+        }
+        draws += 1;
+        report.tracking_code = tracking_code();
+        report.search_folded = report.search_key();
+    }
+}
+
+fn is_code_clash<T>(result: &Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::Conflict(name)) if name == "reports_tracking_code_key")
 }
 
 async fn syncer(

@@ -24,6 +24,7 @@ both!(
     archive_and_restore_are_audited,
     sites_filter_with_folded_terms,
     a_report_batch_answers_what_it_stored,
+    intake_draws_a_taken_tracking_code_again,
 );
 
 const SYSTEM: Actor = Actor { user_id: None };
@@ -891,6 +892,52 @@ async fn a_report_batch_answers_what_it_stored(app: TestApp) {
         .await
         .expect("stored after refusals");
     assert!(after[0].id > *fresh.last().unwrap());
+}
+
+async fn intake_draws_a_taken_tracking_code_again(app: TestApp) {
+    let store = &app.store;
+    let w = ward(store, "lo-tom").await;
+    let first = store
+        .insert_reports(&[new_report(w.ward.id, "PA-AAAA-AAAA", None)])
+        .await
+        .expect("first");
+    let live = wardwatch::live::Live::start(store.clone()).await.unwrap();
+    let intake = wardwatch::reports::intake::Intake::start(store.clone(), live);
+    // The same code again, alone and in a batch with others: each is stored under a new
+    // code that its search key holds too.
+    let alone = intake
+        .submit(new_report(w.ward.id, "PA-AAAA-AAAA", None))
+        .await
+        .expect("stored under another code");
+    let together = futures_util::future::join_all((0..5).map(|i| {
+        let code = if i == 2 {
+            "PA-AAAA-AAAA".to_string()
+        } else {
+            format!("PA-BBBB-{i:04}")
+        };
+        intake.submit(new_report(w.ward.id, &code, None))
+    }))
+    .await;
+    for stored in
+        std::iter::once(&alone).chain(together.iter().map(|r| r.as_ref().expect("stored")))
+    {
+        let read = store.report(stored.id).await.unwrap().expect("stored");
+        assert_eq!(read.tracking_code, stored.tracking_code);
+        assert!(
+            read.search_folded
+                .contains(&stored.tracking_code.to_lowercase().replace('-', " ")),
+            "{read:?}"
+        );
+    }
+    assert_ne!(alone.tracking_code, first[0].tracking_code);
+    let clashed = together[2].as_ref().unwrap();
+    assert_ne!(clashed.tracking_code, first[0].tracking_code);
+    assert_eq!(clashed.description, "Khói bốc lên ở nhà kho PA-AAAA-AAAA");
+    // A report refused for what it holds (a ward that does not exist) hears why.
+    let refused = intake
+        .submit(new_report(987_654, "PA-CCCC-CCCC", None))
+        .await;
+    assert!(matches!(refused, Err(StoreError::Reference)), "{refused:?}");
 }
 
 /// Run one statement on the test's database, outside the store.
