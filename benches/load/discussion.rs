@@ -100,24 +100,31 @@ fn intake(r: &Report, w: &mut String) {
          On SQLite the writer uses a plain synchronous connection (rusqlite) on its own thread, \
          one prepared statement per row, committing with synchronous=NORMAL, and the second \
          thread syncs the WAL file before anyone hears of the batch, so the disk syncs one \
-         batch while the next is stored. The writer copies the WAL into the database itself \
-         (a checkpoint, every 512 reports or 2 s) once the batch is handed on: SQLite's \
+         batch while the next is stored. A third thread copies the WAL into the database (a \
+         passive checkpoint, every 512 reports or 2 s) on a connection of its own: SQLite's \
          automatic checkpoint ran inside a commit and held that batch and all queued behind \
-         it for 2–16 ms, a third of the writer's busy time. (Profiled before, on sqlx: every \
-         statement of a commit was a hop to sqlx's worker thread, and a commit of a handful \
-         of reports took 1.3 ms with the disk sync turned off.) On PostgreSQL the writer \
-         holds a connection of its own and stores a batch in one statement (the order lock \
-         taken inside it). On both, the callers are answered first and the live listeners \
-         told after (on PostgreSQL a NOTIFY to the other nodes, a round trip), once for \
-         everything a pass answered. The server allocates with mimalloc (glibc's malloc and \
-         free took about a quarter of its CPU under intake). Where a report's time goes, \
-         measured on SQLite (2026-12-07): from queueing to its answer about 1.7 ms for the \
-         oldest report of a pass (p50), of a 4 ms request; the rest is the bursts of HTTP \
-         work that a group commit makes (a pass answers 20–40 requests at once), while the \
-         cores are not all busy. A \
-         profile of PostgreSQL intake (2026-12-07) put a third of the machine's CPU in the \
-         PostgreSQL server, about half of its intake backend's in the after-row work of the \
-         insert: foreign-key checks (ward, reporter) and the history row the trigger writes.\n"
+         it for 2–16 ms. (Profiled before, on sqlx: every statement of a commit was a hop to \
+         sqlx's worker thread, and a commit of a handful of reports took 1.3 ms with the disk \
+         sync turned off.) On PostgreSQL the writer holds a connection of its own that \
+         commits with synchronous_commit off and stores a batch in one statement (the order \
+         lock taken inside it); the second thread then makes every batch committed so far \
+         durable with one small synchronous commit on another connection (its commit record \
+         follows theirs in the log, and the log is flushed in order), so there too the disk \
+         syncs one batch while the next is stored. On both, the callers are answered first \
+         and a fourth thread tells the live listeners (on PostgreSQL a NOTIFY naming this \
+         node, which then reads nothing back for its own word), once for whatever gathered. \
+         A report's history begins with its \"created\" step, read from the report's own row \
+         rather than written with it (2026-12-07: the trigger that wrote it took about 15 µs \
+         of the 38 µs a row cost PostgreSQL, measured with EXPLAIN ANALYZE on 1,000 rows). \
+         The server allocates with mimalloc (glibc's malloc and free took about a quarter of \
+         its CPU under intake). What holds PostgreSQL intake back (2026-12-07, per-commit \
+         logs and `perf`): the single writer is about 75 % busy and its commits cost about \
+         35–60 µs per report, most of it in the PostgreSQL backend (eight foreign-key checks \
+         per row, ward and reporter set, six others empty, each a query of its own; five \
+         indexes), so one writer cannot carry much more than ~17,000 reports/s even with the \
+         rest free; to go past that, batches would have to be written by several \
+         connections at once, which the order lock forbids (live listeners catch up by id and \
+         must never see a larger id commit before a smaller one).\n"
     );
 }
 
