@@ -25,8 +25,21 @@ use crate::store::Store;
 /// Bodies larger than this are refused before any handler runs (imports are the largest).
 pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
 
+/// What every handler reaches: one shared allocation, so that handing it to a request
+/// (axum clones the state for each extractor and middleware that takes it) is one
+/// reference count, not one per service.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub metrics: Arc<health::Metrics>,
@@ -120,7 +133,7 @@ impl Application {
         let deliveries =
             crate::warnings::delivery::start(store.clone(), channels.clone(), config.base_url());
         let live = Live::start(store.clone()).await?;
-        let state = AppState {
+        let state = AppState(Arc::new(Services {
             channels,
             deliveries,
             intake: Intake::start(store.clone(), live.clone()),
@@ -133,7 +146,7 @@ impl Application {
             store: store.clone(),
             config: Arc::new(config),
             metrics: Arc::new(health::Metrics::default()),
-        };
+        }));
         Ok(Self {
             listener,
             state,
