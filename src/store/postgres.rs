@@ -30,6 +30,9 @@ pub struct PgStore {
     /// on first use, and again after a failure.
     intake: tokio::sync::Mutex<Option<PgConnection>>,
     flush: tokio::sync::Mutex<Option<PgConnection>>,
+    /// The connection notifications go out on, held for the same reason: intake tells the
+    /// other nodes after every pass.
+    notifier: tokio::sync::Mutex<Option<PgConnection>>,
 }
 
 impl PgStore {
@@ -46,6 +49,7 @@ impl PgStore {
             caches: Arc::default(),
             intake: tokio::sync::Mutex::new(None),
             flush: tokio::sync::Mutex::new(None),
+            notifier: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -173,7 +177,8 @@ impl PgStore {
     /// (`UNNEST`), so a single prepared statement serves batches of every size in one round
     /// trip. The statement takes the order lock first (see `order_lock`): ids are given
     /// after sorting (volatile expressions are evaluated after ORDER BY), so after the
-    /// lock. Answers them in the batch's order.
+    /// lock. The references a report carries are checked once for the batch, under the
+    /// lock (migration 0006). Answers them in the batch's order.
     async fn insert_new_reports(
         conn: &mut PgConnection,
         fresh: &[&NewReport],
@@ -181,12 +186,16 @@ impl PgStore {
         if fresh.is_empty() {
             return Ok(Vec::new());
         }
-        let col = |f: &dyn Fn(&NewReport) -> String| fresh.iter().map(|r| f(r)).collect::<Vec<_>>();
+        let col = |f: &dyn for<'r> Fn(&'r NewReport) -> &'r str| {
+            fresh.iter().map(|r| f(r)).collect::<Vec<&str>>()
+        };
         let opt =
             |f: &dyn Fn(&NewReport) -> Option<i64>| fresh.iter().map(|r| f(r)).collect::<Vec<_>>();
         let at = whole_micros(chrono::Utc::now());
         let ids: Vec<(i64, String)> = sqlx::query_as(
-            "WITH order_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($24)) \
+            "WITH order_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($24)), \
+             named AS MATERIALIZED (SELECT report_references_exist($1, $10, $11, $18, $21) \
+             FROM order_lock) \
              INSERT INTO reports (ward_id, tracking_code, category, description, search_folded, \
              occurred_at, lat, lon, place_unknown, group_id, site_id, address, status, priority, \
              anonymous, reporter_name, reporter_phone, reporter_email, reporter_user_id, source, \
@@ -195,7 +204,7 @@ impl PgStore {
              u.lon, u.unknown, u.grp, u.site, u.address, 'new', u.priority, u.anonymous, \
              u.name, u.phone, u.email, u.usr, u.source, u.service, u.key_id, u.client_key, \
              $23, $23 \
-             FROM order_lock, UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
+             FROM named, UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
              $6::timestamptz[], $7::float8[], $8::float8[], $9::bool[], $10::bigint[], \
              $11::bigint[], $12::text[], $13::bigint[], $14::bool[], $15::text[], $16::text[], \
              $17::text[], $18::bigint[], $19::text[], $20::text[], $21::bigint[], $22::text[]) \
@@ -206,10 +215,10 @@ impl PgStore {
              RETURNING id, tracking_code",
         )
         .bind(fresh.iter().map(|r| r.ward_id).collect::<Vec<_>>())
-        .bind(col(&|r| r.tracking_code.clone()))
-        .bind(col(&|r| r.category.clone()))
-        .bind(col(&|r| r.description.clone()))
-        .bind(col(&|r| r.search_folded.clone()))
+        .bind(col(&|r| &r.tracking_code))
+        .bind(col(&|r| &r.category))
+        .bind(col(&|r| &r.description))
+        .bind(col(&|r| &r.search_folded))
         .bind(
             fresh
                 .iter()
@@ -221,25 +230,25 @@ impl PgStore {
         .bind(fresh.iter().map(|r| r.place_unknown).collect::<Vec<_>>())
         .bind(opt(&|r| r.group_id))
         .bind(opt(&|r| r.site_id))
-        .bind(col(&|r| r.address.clone()))
+        .bind(col(&|r| &r.address))
         .bind(fresh.iter().map(|r| r.priority).collect::<Vec<_>>())
         .bind(fresh.iter().map(|r| r.anonymous).collect::<Vec<_>>())
-        .bind(col(&|r| r.reporter_name.clone()))
-        .bind(col(&|r| r.reporter_phone.clone()))
-        .bind(col(&|r| r.reporter_email.clone()))
+        .bind(col(&|r| &r.reporter_name))
+        .bind(col(&|r| &r.reporter_phone))
+        .bind(col(&|r| &r.reporter_email))
         .bind(opt(&|r| r.reporter_user_id))
-        .bind(col(&|r| r.source.clone()))
+        .bind(col(&|r| &r.source))
         .bind(
             fresh
                 .iter()
-                .map(|r| r.service_code.clone())
+                .map(|r| r.service_code.as_deref())
                 .collect::<Vec<_>>(),
         )
         .bind(opt(&|r| r.api_key_id))
         .bind(
             fresh
                 .iter()
-                .map(|r| r.client_key.clone())
+                .map(|r| r.client_key.as_deref())
                 .collect::<Vec<_>>(),
         )
         .bind(at)
@@ -361,13 +370,18 @@ impl Store for PgStore {
     }
 
     async fn notify(&self, payload: &str) -> StoreResult<()> {
-        sqlx::query("SELECT pg_notify($1, $2)")
+        let mut held = self.notifier.lock().await;
+        // Nothing waits for the disk here: a notification only says where to read.
+        let conn = self.held_connection(&mut held, "off").await?;
+        let out = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(super::LIVE_CHANNEL)
             .bind(payload)
-            .execute(&self.pool)
+            .execute(conn)
             .await
-            .map_err(StoreError::from_sqlx)?;
-        Ok(())
+            .map(|_| ())
+            .map_err(StoreError::from_sqlx);
+        forget_if_broken(&mut held, &out);
+        out
     }
 
     async fn listen(
@@ -414,7 +428,7 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
-        for slot in [&self.intake, &self.flush] {
+        for slot in [&self.intake, &self.flush, &self.notifier] {
             if let Some(conn) = slot.lock().await.take() {
                 let _ = conn.close().await;
             }

@@ -25,6 +25,7 @@ both!(
     sites_filter_with_folded_terms,
     a_report_batch_answers_what_it_stored,
     intake_draws_a_taken_tracking_code_again,
+    a_report_holds_on_to_what_it_names,
 );
 
 const SYSTEM: Actor = Actor { user_id: None };
@@ -940,19 +941,231 @@ async fn intake_draws_a_taken_tracking_code_again(app: TestApp) {
     assert!(matches!(refused, Err(StoreError::Reference)), "{refused:?}");
 }
 
+/// The references a new report carries (ward, group, site, account, API key) are checked
+/// like foreign keys on both engines, although PostgreSQL checks them once per batch
+/// (migration 0006): a batch naming a row that does not exist is refused whole, and a row
+/// a report names cannot be deleted or renumbered.
+async fn a_report_holds_on_to_what_it_names(app: TestApp) {
+    let store = &app.store;
+    let w = ward(store, "hai-an").await;
+    let site = store
+        .create_site(SYSTEM, site_input(w.ward.id, SiteKind::Market, "Chợ Hàng"))
+        .await
+        .expect("site");
+    let user = store
+        .create_user(
+            SYSTEM,
+            NewUser {
+                username: "nguoi.bao".into(),
+                display_name: String::new(),
+                password_hash: "x".into(),
+                role: Role::Resident,
+                ward_id: Some(w.ward.id),
+                group_id: Some(w.groups[0].id),
+                person_id: None,
+            },
+        )
+        .await
+        .expect("user");
+    let key = store
+        .create_api_key(SYSTEM, w.ward.id, "Ứng dụng A", "hash-a")
+        .await
+        .expect("key");
+    let spare = store
+        .create_api_key(SYSTEM, w.ward.id, "Ứng dụng B", "hash-b")
+        .await
+        .expect("spare key");
+    let naming = |code: &str| {
+        let mut r = new_report(w.ward.id, code, None);
+        r.group_id = Some(w.groups[0].id);
+        r.site_id = Some(site.id);
+        r.reporter_user_id = Some(user.id);
+        r.api_key_id = Some(key.id);
+        r
+    };
+    let missing = 987_654_321;
+    type Spoil = fn(&mut NewReport, i64);
+    let spoilers: [(&str, Spoil); 5] = [
+        ("ward", |r, id| r.ward_id = id),
+        ("group", |r, id| r.group_id = Some(id)),
+        ("site", |r, id| r.site_id = Some(id)),
+        ("account", |r, id| r.reporter_user_id = Some(id)),
+        ("API key", |r, id| r.api_key_id = Some(id)),
+    ];
+    for (n, (what, spoil)) in spoilers.iter().enumerate() {
+        let mut bad = naming(&format!("PA-BAD{n}-0002"));
+        spoil(&mut bad, missing);
+        let batch = vec![naming(&format!("PA-BAD{n}-0001")), bad];
+        let refused = store.insert_reports(&batch).await;
+        assert!(
+            matches!(refused, Err(StoreError::Reference)),
+            "a {what} that does not exist: {refused:?}"
+        );
+        for r in &batch {
+            assert!(
+                store
+                    .report_by_tracking(&r.tracking_code)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "nothing of a refused batch is stored"
+            );
+        }
+    }
+    // Several reports naming the same rows, in one batch.
+    let stored = store
+        .insert_reports(&[naming("PA-GOOD-0001"), naming("PA-GOOD-0002")])
+        .await
+        .expect("a batch naming rows that exist");
+    assert_eq!(stored.len(), 2);
+    let refused_deletes = [
+        format!("DELETE FROM units WHERE id = {}", w.groups[0].id),
+        format!("DELETE FROM units WHERE id = {}", w.ward.id),
+        format!("DELETE FROM sites WHERE id = {}", site.id),
+        format!("DELETE FROM users WHERE id = {}", user.id),
+        format!("DELETE FROM api_keys WHERE id = {}", key.id),
+        format!("UPDATE api_keys SET id = {missing} WHERE id = {}", key.id),
+    ];
+    for sql in &refused_deletes {
+        let err = try_sql(&app, sql).await.expect_err(sql);
+        assert!(
+            err.contains("FOREIGN KEY") || err.contains("violates"),
+            "{sql}: {err}"
+        );
+    }
+    assert_eq!(
+        store
+            .report(stored[1].id)
+            .await
+            .unwrap()
+            .expect("kept")
+            .site_id,
+        Some(site.id)
+    );
+    // A row no report names goes as before.
+    try_sql(
+        &app,
+        &format!("DELETE FROM api_keys WHERE id = {}", spare.id),
+    )
+    .await
+    .expect("an unused key can be deleted");
+}
+
+/// On PostgreSQL a batch of reports and a delete of a row the batch names take the report
+/// order lock in turn (migration 0006), so neither misses the other: a batch that waited
+/// for a delete is refused, and a delete that waited for a batch is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_and_a_delete_of_what_it_names_wait_for_each_other() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else {
+        eprintln!("skipped: TEST_DATABASE_URL not set");
+        return;
+    };
+    let store = app.store.clone();
+    let w = ward(&store, "an-bien").await;
+    let first = store
+        .create_api_key(SYSTEM, w.ward.id, "Ứng dụng C", "hash-c")
+        .await
+        .unwrap();
+    let second = store
+        .create_api_key(SYSTEM, w.ward.id, "Ứng dụng D", "hash-d")
+        .await
+        .unwrap();
+    let pool = sqlx::PgPool::connect(app.database_url.as_deref().unwrap())
+        .await
+        .unwrap();
+    let wait = std::time::Duration::from_millis(300);
+
+    // A delete in progress: the batch naming its row waits, then is refused.
+    let mut deleting = pool.begin().await.unwrap();
+    sqlx::query("DELETE FROM api_keys WHERE id = $1")
+        .bind(first.id)
+        .execute(&mut *deleting)
+        .await
+        .expect("a key no report names can be deleted");
+    let mut report = new_report(w.ward.id, "PA-WAIT-0001", None);
+    report.api_key_id = Some(first.id);
+    let batch = tokio::spawn({
+        let store = store.clone();
+        async move { store.insert_reports(&[report]).await }
+    });
+    tokio::time::sleep(wait).await;
+    assert!(!batch.is_finished(), "the batch waits for the delete");
+    deleting.commit().await.unwrap();
+    let refused = batch.await.unwrap();
+    assert!(matches!(refused, Err(StoreError::Reference)), "{refused:?}");
+
+    // A batch in progress (what intake's statement does: the lock, then the rows): the
+    // delete of a row it names waits, then is refused.
+    let mut storing = pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(wardwatch::store::REPORT_ORDER_LOCK)
+        .execute(&mut *storing)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO reports (ward_id, tracking_code, category, description, search_folded, \
+         status, priority, anonymous, source, api_key_id, created_at, updated_at) \
+         VALUES ($1, 'PA-WAIT-0002', 'fire', 'Khói ở kho', 'khoi o kho', 'new', 1, TRUE, 'open311', \
+         $2, now(), now())",
+    )
+    .bind(w.ward.id)
+    .bind(second.id)
+    .execute(&mut *storing)
+    .await
+    .unwrap();
+    let delete = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            sqlx::query("DELETE FROM api_keys WHERE id = $1")
+                .bind(second.id)
+                .execute(&pool)
+                .await
+        }
+    });
+    tokio::time::sleep(wait).await;
+    assert!(!delete.is_finished(), "the delete waits for the batch");
+    storing.commit().await.unwrap();
+    let refused = delete.await.unwrap().expect_err("the key is named now");
+    assert!(refused.to_string().contains("violates"), "{refused}");
+    assert!(
+        store
+            .report_by_tracking("PA-WAIT-0002")
+            .await
+            .unwrap()
+            .is_some(),
+        "the batch's report stays"
+    );
+    pool.close().await;
+}
+
 /// Run one statement on the test's database, outside the store.
 async fn raw_sql(app: &TestApp, sql: &str) {
-    match &app.database_url {
+    try_sql(app, sql).await.expect(sql);
+}
+
+/// Run one statement on the test's database, outside the store: the rows it touched, or
+/// the database's message.
+async fn try_sql(app: &TestApp, sql: &str) -> Result<u64, String> {
+    let done = match &app.database_url {
         Some(url) => {
             let pool = sqlx::PgPool::connect(url).await.expect("connect");
-            sqlx::query(sql).execute(&pool).await.expect(sql);
+            let done = sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .map(|d| d.rows_affected());
             pool.close().await;
+            done
         }
         None => {
             let url = format!("sqlite:{}", app.data_dir.join("wardwatch.db").display());
             let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
-            sqlx::query(sql).execute(&pool).await.expect(sql);
+            let done = sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .map(|d| d.rows_affected());
             pool.close().await;
+            done
         }
-    }
+    };
+    done.map_err(|e| e.to_string())
 }
