@@ -220,6 +220,6 @@ async fn teller(live: Arc<Live>, mut stored: mpsc::UnboundedReceiver<Vec<Report>
     let mut batches = Vec::new();
     while stored.recv_many(&mut batches, usize::MAX).await > 0 {
         let reports: Vec<Report> = batches.drain(..).flatten().collect();
-        live.reports_stored(&reports).await;
+        live.reports_stored(reports).await;
     }
 }
