@@ -2,12 +2,14 @@
 //! writer stores whatever has gathered in one transaction, so many reports share one
 //! commit. A caller hears back only once its report is on disk.
 //!
-//! Two stages, each on a thread of its own: the writer commits batch after batch without
+//! Two stages, off the request threads: the writer commits batch after batch without
 //! waiting for the disk where the engine allows it (`Store::insert_reports_unsynced`);
 //! the syncer makes every batch committed so far durable with one sync
 //! (`Store::sync_reports`), then answers the callers, in the order the batches were
 //! committed, and hands the reports to a third thread that tells the live listeners. So
-//! the disk syncs batch N while the writer stores batch N+1. (On SQLite, the store copies
+//! the disk syncs batch N while the writer stores batch N+1. Where the store blocks its
+//! thread (SQLite) each stage has a thread of its own; otherwise (PostgreSQL) they share
+//! one and overlap while they wait for the database. (On SQLite, the store copies
 //! the write-ahead log into the database on a thread of its own: see
 //! `store/sqlite/intake.rs`.)
 
@@ -36,8 +38,21 @@ impl Intake {
         let (tx, rx) = mpsc::channel(4096);
         let (committed_tx, committed_rx) = mpsc::unbounded_channel();
         let (stored_tx, stored_rx) = mpsc::unbounded_channel();
-        on_own_thread("intake", writer(store.clone(), rx, committed_tx));
-        on_own_thread("intake-sync", syncer(store, committed_rx, stored_tx));
+        let write = writer(store.clone(), rx, committed_tx);
+        let sync = syncer(store.clone(), committed_rx, stored_tx);
+        if store.intake_blocks_thread() {
+            on_own_thread("intake", write);
+            on_own_thread("intake-sync", sync);
+        } else {
+            // Both only wait for the database: on one thread they still overlap (the
+            // writer stores a batch while the syncer's flush is out), and a batch passes
+            // from one to the other without waking another thread (measured on
+            // PostgreSQL, 2-round quick runs back to back: about 5 % more reports a
+            // second).
+            on_own_thread("intake", async move {
+                tokio::join!(write, sync);
+            });
+        }
         on_own_thread("intake-live", teller(live, stored_rx));
         Self { tx }
     }

@@ -166,6 +166,13 @@ pub trait Store:
         self.insert_reports(batch).await
     }
 
+    /// Whether `insert_reports_unsynced` and `sync_reports` block their thread while the
+    /// database works (SQLite does). If not, intake's writer and syncer share one thread:
+    /// handing a batch from one to the other then wakes no other thread.
+    fn intake_blocks_thread(&self) -> bool {
+        false
+    }
+
     /// Make every batch `insert_reports_unsynced` stored so far durable. May block its
     /// thread while the disk works: intake calls it from a thread of its own.
     async fn sync_reports(&self) -> StoreResult<()> {

@@ -278,6 +278,10 @@ impl Store for SqliteStore {
         self.store_report_batch_unsynced(batch).await
     }
 
+    fn intake_blocks_thread(&self) -> bool {
+        true
+    }
+
     async fn sync_reports(&self) -> StoreResult<()> {
         intake::sync_wal(&self.path)
             .map_err(|e| StoreError::Other(format!("syncing {} to disk: {e}", self.path)))
