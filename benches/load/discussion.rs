@@ -95,9 +95,10 @@ fn intake(r: &Report, w: &mut String) {
         w,
         "How intake is built (2026-12-07; `src/reports/intake.rs`): a report's request reads \
          its session and its ward from in-process caches, checks the form, folds the search \
-         text and queues the report; a single writer on a thread of its own stores whatever \
-         has gathered in one transaction; a second thread makes the batch durable and answers. \
-         On SQLite the writer uses a plain synchronous connection (rusqlite) on its own thread, \
+         text and queues the report; a single writer stores whatever has gathered in one \
+         transaction; a second stage makes the batch durable and answers (on SQLite each on a \
+         thread of its own; on PostgreSQL, where neither blocks its thread, both on one). On \
+         SQLite the writer uses a plain synchronous connection (rusqlite) on its own thread, \
          one prepared statement per row, committing with synchronous=NORMAL, and the second \
          thread syncs the WAL file before anyone hears of the batch, so the disk syncs one \
          batch while the next is stored. A third thread copies the WAL into the database (a \
@@ -110,27 +111,29 @@ fn intake(r: &Report, w: &mut String) {
          lock taken inside it); the second thread then makes every batch committed so far \
          durable with one small synchronous commit on another connection (its commit record \
          follows theirs in the log, and the log is flushed in order), so there too the disk \
-         syncs one batch while the next is stored. On both, the callers are answered first \
-         and a fourth thread tells the live listeners (on PostgreSQL a NOTIFY naming this \
-         node, which then reads nothing back for its own word), once for whatever gathered. \
-         A report's history begins with its \"created\" step, read from the report's own row \
-         rather than written with it (2026-12-07: the trigger that wrote it took about 15 µs \
-         of the 38 µs a row cost PostgreSQL, measured with EXPLAIN ANALYZE on 1,000 rows). \
-         The server allocates with mimalloc (glibc's malloc and free took about a quarter of \
-         its CPU under intake), and the handlers' shared state is one reference-counted \
-         allocation (axum clones the state for every extractor and middleware that takes \
-         it; as a struct of nine shared services, that was about twenty atomic operations a \
-         request on counters both cores touch, 2–3 % of the server's samples in `perf`). \
-         On PostgreSQL (2026-12-07, `perf` of the intake connection's backend): a third of \
-         its time went to foreign-key checks, a query for every report and every reference; \
-         the five references a new report carries are now checked once per batch, under the \
-         order lock (migration 0006, which keeps the keys' guarantees: a row a report names \
-         cannot be deleted), and a unique index holds only the reports that carry a client \
-         key. Measured with psql on batches of 22 reports: 0.68 ms with the keys, 0.52 ms \
-         with the batch check, 0.48 ms with no check at all. Notifications to other nodes go \
-         out on a connection of their own (the pool checked its connection with a round trip \
-         first). What still holds PostgreSQL intake back: with 64 clients the machine is not \
-         busy (about 1.65 of 2 cores) and throughput is bound by the latency of the single \
+         syncs one batch while the next is stored; the two stages share one thread, so a \
+         batch passes between them without waking another (about 5 % more reports a second in \
+         back-to-back quick runs). On both, the callers are answered first and a fourth \
+         thread tells the live listeners (on PostgreSQL a NOTIFY naming this node, which then \
+         reads nothing back for its own word), once for whatever gathered. A report's history \
+         begins with its \"created\" step, read from the report's own row rather than written \
+         with it (2026-12-07: the trigger that wrote it took about 15 µs of the 38 µs a row \
+         cost PostgreSQL, measured with EXPLAIN ANALYZE on 1,000 rows). The server allocates \
+         with mimalloc (glibc's malloc and free took about a quarter of its CPU under \
+         intake), and the handlers' shared state is one reference-counted allocation (axum \
+         clones the state for every extractor and middleware that takes it; as a struct of \
+         nine shared services, that was about twenty atomic operations a request on counters \
+         both cores touch, 2–3 % of the server's samples in `perf`). On PostgreSQL \
+         (2026-12-07, `perf` of the intake connection's backend): a third of its time went to \
+         foreign-key checks, a query for every report and every reference; the five \
+         references a new report carries are now checked once per batch, under the order lock \
+         (migration 0006, which keeps the keys' guarantees: a row a report names cannot be \
+         deleted), and a unique index holds only the reports that carry a client key. \
+         Measured with psql on batches of 22 reports: 0.68 ms with the keys, 0.52 ms with the \
+         batch check, 0.48 ms with no check at all. Notifications to other nodes go out on a \
+         connection of their own (the pool checked its connection with a round trip first). \
+         What still holds PostgreSQL intake back: with 64 clients the machine is not busy \
+         (about 1.65 of 2 cores) and throughput is bound by the latency of the single \
          writer's commits (about 0.2 ms a statement before any row, 9 µs a row in the \
          backend, and the round trip on a busy machine): with 128 clients the same build \
          reached 0.36× the health check on PostgreSQL. Batches cannot be written by several \

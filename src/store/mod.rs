@@ -174,7 +174,8 @@ pub trait Store:
     }
 
     /// Make every batch `insert_reports_unsynced` stored so far durable. May block its
-    /// thread while the disk works: intake calls it from a thread of its own.
+    /// thread while the disk works if `intake_blocks_thread` says so: intake then calls it
+    /// from a thread of its own.
     async fn sync_reports(&self) -> StoreResult<()> {
         Ok(())
     }
@@ -220,7 +221,8 @@ macro_rules! in_tx {
 }
 pub(crate) use in_tx;
 
-/// Advisory lock keys that keep live ids committing in order (PostgreSQL).
+/// Advisory lock keys that keep live ids committing in order (PostgreSQL). Migration
+/// 0006's delete guard (`reports_keep_parent`) takes the report lock by its number.
 pub const REPORT_ORDER_LOCK: i64 = 7_271_001;
 pub const WARNING_ORDER_LOCK: i64 = 7_271_002;
 
