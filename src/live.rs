@@ -120,7 +120,7 @@ impl Live {
 
     /// Reports one intake commit stored, in their order: one notification and one
     /// catch-up for the whole batch, however many reports it holds.
-    pub async fn reports_stored(&self, reports: Vec<Report>) {
+    pub async fn reports_stored(&self, reports: Vec<Arc<Report>>) {
         if reports.is_empty() {
             return;
         }
@@ -134,7 +134,7 @@ impl Live {
         } else {
             for report in reports {
                 self.last_report.fetch_max(report.id, Ordering::SeqCst);
-                let _ = self.reports.send(Arc::new(report));
+                let _ = self.reports.send(report);
             }
         }
     }
@@ -143,7 +143,7 @@ impl Live {
     /// is broadcast as it is, without reading it back: reports commit in the order of
     /// their ids (the store's order lock), so nothing can be missing in between. Answers
     /// whether it did.
-    async fn follows_on(&self, reports: Vec<Report>) -> bool {
+    async fn follows_on(&self, reports: Vec<Arc<Report>>) -> bool {
         let _one_at_a_time = self.catch_up_lock.lock().await;
         let last = self.last_report.load(Ordering::SeqCst);
         let in_a_row = reports
@@ -155,7 +155,7 @@ impl Live {
         }
         for r in reports {
             self.last_report.fetch_max(r.id, Ordering::SeqCst);
-            let _ = self.reports.send(Arc::new(r));
+            let _ = self.reports.send(r);
         }
         true
     }

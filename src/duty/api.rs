@@ -1454,7 +1454,7 @@ pub async fn add_log(
     Ok(LogAnswer {
         id: log.id,
         report_id: report.as_ref().map(|r| r.id),
-        tracking_code: report.map(|r| r.tracking_code),
+        tracking_code: report.map(|r| r.tracking_code.clone()),
     })
 }
 

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -63,7 +64,7 @@ pub async fn file_report(
     form: &ReportForm,
     source: &str,
     client_key: Option<String>,
-) -> Result<Report, AppError> {
+) -> Result<Arc<Report>, AppError> {
     let ward = ward_by_code(state.store.as_ref(), &form.ward)
         .await
         .map_err(|_| {
@@ -102,7 +103,7 @@ pub async fn file_report(
 }
 
 /// Store through the group-commit intake (which tells the live listeners).
-pub async fn submit(state: &AppState, report: NewReport) -> Result<Report, AppError> {
+pub async fn submit(state: &AppState, report: NewReport) -> Result<Arc<Report>, AppError> {
     Ok(state.intake.submit(report).await?)
 }
 
@@ -126,8 +127,8 @@ pub async fn create(
     let body = Created {
         id: r.id,
         url: format!("{}/track/{}", state.config.base_url(), r.tracking_code),
-        tracking_code: r.tracking_code,
-        status: r.status,
+        tracking_code: r.tracking_code.clone(),
+        status: r.status.clone(),
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

@@ -25,7 +25,7 @@ use crate::store::{Store, StoreError};
 /// How many waiting reports one commit may carry.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<Report, StoreError>>;
+type Reply = oneshot::Sender<Result<Arc<Report>, StoreError>>;
 
 #[derive(Clone)]
 pub struct Intake {
@@ -57,8 +57,9 @@ impl Intake {
         Self { tx }
     }
 
-    /// Store one report; returns once it is committed and on disk.
-    pub async fn submit(&self, report: NewReport) -> Result<Report, StoreError> {
+    /// Store one report; returns once it is committed and on disk. The stored report is
+    /// shared with the live listeners (one copy for both).
+    pub async fn submit(&self, report: NewReport) -> Result<Arc<Report>, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((report, reply))
@@ -179,19 +180,19 @@ fn is_code_clash<T>(result: &Result<T, StoreError>) -> bool {
 async fn syncer(
     store: Arc<dyn Store>,
     mut committed: mpsc::UnboundedReceiver<Committed>,
-    stored_tx: mpsc::UnboundedSender<Vec<Report>>,
+    stored_tx: mpsc::UnboundedSender<Vec<Arc<Report>>>,
 ) {
     let mut done = Vec::new();
     while committed.recv_many(&mut done, usize::MAX).await > 0 {
         // One sync for everything committed until now.
-        let mut stored: Vec<Report> = Vec::new();
+        let mut stored: Vec<Arc<Report>> = Vec::new();
         let mut waiting: Vec<Reply> = Vec::new();
         // Given back to the writer once this pass has answered.
         let mut leaves = Vec::new();
         for c in done.drain(..) {
             match c {
                 Committed::Batch(reports, replies) => {
-                    stored.extend(reports);
+                    stored.extend(reports.into_iter().map(Arc::new));
                     waiting.extend(replies);
                 }
                 Committed::Refused(reply, e) => {
@@ -212,7 +213,7 @@ async fn syncer(
                 // listeners (on PostgreSQL, a round trip to the database) holds up
                 // neither them, nor the writer, nor the next sync.
                 for (reply, report) in waiting.into_iter().zip(&stored) {
-                    let _ = reply.send(Ok(report.clone()));
+                    let _ = reply.send(Ok(Arc::clone(report)));
                 }
                 drop(leaves);
                 if stored_tx.send(stored).is_err() {
@@ -231,10 +232,10 @@ async fn syncer(
 
 /// Tell the live listeners of the stored reports, in the order they were stored: one word
 /// (on PostgreSQL, one notification) for whatever gathered while the last was told.
-async fn teller(live: Arc<Live>, mut stored: mpsc::UnboundedReceiver<Vec<Report>>) {
+async fn teller(live: Arc<Live>, mut stored: mpsc::UnboundedReceiver<Vec<Arc<Report>>>) {
     let mut batches = Vec::new();
     while stored.recv_many(&mut batches, usize::MAX).await > 0 {
-        let reports: Vec<Report> = batches.drain(..).flatten().collect();
+        let reports: Vec<Arc<Report>> = batches.drain(..).flatten().collect();
         live.reports_stored(reports).await;
     }
 }
