@@ -36,8 +36,12 @@ pub(super) struct IntakeConn {
 }
 
 /// When the checkpointer copies the write-ahead log into the database: after this many
-/// reports, or this long after the last copy if any report came since.
-const CHECKPOINT_REPORTS: usize = 512;
+/// reports, or this long after the last copy if any report came since. A copy writes and
+/// syncs the database file, so the WAL syncs of intake that meet it wait longer: copying
+/// every 4,096 reports instead of every 512 cut the slowest tenth of those syncs from
+/// 1.0 ms to 0.7 ms (intake benchmark, 3 rounds, twice each, alternating), while a longer
+/// log makes each commit a little slower; about 3 % more reports a second overall.
+const CHECKPOINT_REPORTS: usize = 4096;
 const CHECKPOINT_AFTER: Duration = Duration::from_secs(2);
 /// SQLite's automatic checkpoint stays as a bound on the log (pages, 4 KiB each) should
 /// the checkpointer fall behind.
