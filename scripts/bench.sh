@@ -26,6 +26,7 @@
 #   BENCH_LISTENERS_LARGE=100000  a larger fan-out try (0 skips)
 #   BENCH_PUBLICATIONS=5        warnings published, one after another, to the same listeners
 #   BENCH_SKIP_PG=1             no PostgreSQL (intake on SQLite only, fan-out on one node only)
+#   BENCH_SKIP_SQLITE=1         no intake on SQLite (PostgreSQL's intake only; fan-out unchanged)
 #   BENCH_SKIP_INTAKE=1, BENCH_SKIP_FANOUT=1
 #   TEST_DATABASE_URL           PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres)
 #   BENCH_OUT=BENCHMARKS.md     where the figures go

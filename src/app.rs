@@ -133,10 +133,11 @@ impl Application {
         let deliveries =
             crate::warnings::delivery::start(store.clone(), channels.clone(), config.base_url());
         let live = Live::start(store.clone()).await?;
+        let tracking = crate::reports::tracking::Tracking::load(store.clone()).await?;
         let state = AppState(Arc::new(Services {
             channels,
             deliveries,
-            intake: Intake::start(store.clone(), live.clone()),
+            intake: Intake::start(store.clone(), live.clone(), tracking),
             live,
             captcha: Arc::new(Captcha::new(key.as_bytes())),
             report_limit: Arc::new(RateLimit::new(

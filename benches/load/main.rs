@@ -40,6 +40,7 @@ pub struct Config {
     pub listeners: usize,
     pub listeners_large: usize,
     pub skip_pg: bool,
+    pub skip_sqlite: bool,
     pub skip_intake: bool,
     pub skip_fanout: bool,
     pub pg_url: Option<String>,
@@ -85,6 +86,7 @@ impl Config {
             listeners: num("BENCH_LISTENERS", 30_000)?,
             listeners_large: num("BENCH_LISTENERS_LARGE", 100_000)?,
             skip_pg: flag("BENCH_SKIP_PG"),
+            skip_sqlite: flag("BENCH_SKIP_SQLITE"),
             skip_intake: flag("BENCH_SKIP_INTAKE"),
             skip_fanout: flag("BENCH_SKIP_FANOUT"),
             pg_url: std::env::var("TEST_DATABASE_URL")
@@ -219,25 +221,13 @@ async fn intake_all(cfg: &Config, loads: &LoadLog, pg: Option<&String>, report: 
         round: cfg.round,
         rounds: cfg.rounds,
     };
-    eprintln!("bench: intake on SQLite");
-    let sqlite = async {
-        let server = Server::start(
-            "intake-sqlite",
-            &cfg.bin,
-            &Db::Sqlite,
-            &cfg.work,
-            SERVER_LIFETIME,
-        )
-        .await?;
-        report.open311 = Some(intake::open311_present(&server).await?);
-        let result = intake::run(&server, "SQLite", &settings, loads.mark("intake SQLite")).await;
-        server.stop().await;
-        result
+    if cfg.skip_sqlite {
+        report
+            .notes
+            .push("Intake on SQLite was skipped (BENCH_SKIP_SQLITE=1).".into());
+    } else {
+        intake_sqlite(cfg, loads, &settings, report).await;
     }
-    .await;
-    report
-        .intake
-        .push(sqlite.map_err(|e| ("SQLite".into(), format!("{e:#}"))));
 
     let Some(admin) = pg else { return };
     eprintln!("bench: intake on PostgreSQL");
@@ -247,6 +237,9 @@ async fn intake_all(cfg: &Config, loads: &LoadLog, pg: Option<&String>, report: 
             let db = Db::Postgres(db.url.clone());
             let server =
                 Server::start("intake-postgres", &cfg.bin, &db, &cfg.work, SERVER_LIFETIME).await?;
+            if report.open311.is_none() {
+                report.open311 = Some(intake::open311_present(&server).await?);
+            }
             let result = intake::run(
                 &server,
                 "PostgreSQL",
@@ -268,6 +261,33 @@ async fn intake_all(cfg: &Config, loads: &LoadLog, pg: Option<&String>, report: 
     report
         .intake
         .push(postgres.map_err(|e| ("PostgreSQL".into(), format!("{e:#}"))));
+}
+
+async fn intake_sqlite(
+    cfg: &Config,
+    loads: &LoadLog,
+    settings: &intake::Settings,
+    report: &mut Report,
+) {
+    eprintln!("bench: intake on SQLite");
+    let sqlite = async {
+        let server = Server::start(
+            "intake-sqlite",
+            &cfg.bin,
+            &Db::Sqlite,
+            &cfg.work,
+            SERVER_LIFETIME,
+        )
+        .await?;
+        report.open311 = Some(intake::open311_present(&server).await?);
+        let result = intake::run(&server, "SQLite", settings, loads.mark("intake SQLite")).await;
+        server.stop().await;
+        result
+    }
+    .await;
+    report
+        .intake
+        .push(sqlite.map_err(|e| ("SQLite".into(), format!("{e:#}"))));
 }
 
 async fn fanout_all(cfg: &Config, loads: &LoadLog, pg: Option<&String>, report: &mut Report) {

@@ -557,13 +557,11 @@ pub struct Tracking {
 }
 
 pub async fn tracking(state: &AppState, code: &str) -> Result<(Report, Tracking), AppError> {
-    let code = code.trim().to_uppercase();
-    if code.len() > 20 {
-        return Err(AppError::NotFound);
-    }
+    let code = super::tracking::canonical(code).ok_or(AppError::NotFound)?;
+    let number = state.intake.codes().number_of(&code).map(|n| n as i64);
     let r = state
         .store
-        .report_by_tracking(&code)
+        .report_by_tracking(&code, number)
         .await?
         .ok_or(AppError::NotFound)?;
     let steps = state

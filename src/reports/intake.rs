@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
-use super::service::tracking_code;
+use super::tracking::{Tracking, TrackingCodes};
 use crate::live::Live;
 use crate::store::reports::{NewReport, Report};
 use crate::store::{Store, StoreError};
@@ -30,11 +30,12 @@ type Reply = oneshot::Sender<Result<Arc<Report>, StoreError>>;
 #[derive(Clone)]
 pub struct Intake {
     tx: mpsc::Sender<(NewReport, Reply)>,
+    tracking: Arc<Tracking>,
 }
 
 impl Intake {
     /// Start the writer and the syncer; they stop when every `Intake` clone is dropped.
-    pub fn start(store: Arc<dyn Store>, live: Arc<Live>) -> Self {
+    pub fn start(store: Arc<dyn Store>, live: Arc<Live>, tracking: Tracking) -> Self {
         let (tx, rx) = mpsc::channel(4096);
         let (committed_tx, committed_rx) = mpsc::unbounded_channel();
         let (stored_tx, stored_rx) = mpsc::unbounded_channel();
@@ -54,12 +55,26 @@ impl Intake {
             });
         }
         on_own_thread("intake-live", teller(live, stored_rx));
-        Self { tx }
+        Self {
+            tx,
+            tracking: Arc::new(tracking),
+        }
     }
 
-    /// Store one report; returns once it is committed and on disk. The stored report is
-    /// shared with the live listeners (one copy for both).
-    pub async fn submit(&self, report: NewReport) -> Result<Arc<Report>, StoreError> {
+    /// The deployment's tracking codes (to find a report by its code).
+    pub fn codes(&self) -> &TrackingCodes {
+        self.tracking.codes()
+    }
+
+    /// Store one report under the next tracking code (whatever code it carries); returns
+    /// once it is committed and on disk. The stored report is shared with the live
+    /// listeners (one copy for both).
+    pub async fn submit(&self, mut report: NewReport) -> Result<Arc<Report>, StoreError> {
+        let (no, code) = self.tracking.next().await?;
+        report.tracking_no = no;
+        report.tracking_code = code;
+        // Here, on the caller's thread: the single writer has less to do.
+        report.search_folded = report.search_key();
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((report, reply))
@@ -129,10 +144,13 @@ async fn writer(
         let mut handed = Vec::new();
         match result {
             Ok(stored) => handed.push(Committed::Batch(stored, std::mem::take(&mut replies))),
-            Err(_) if reports.len() > 1 || is_code_clash(&result) => {
+            Err(_) if reports.len() > 1 => {
                 // One bad report must not sink the others: store them one by one.
-                for (report, reply) in reports.iter_mut().zip(replies.drain(..)) {
-                    handed.push(match store_one(store.as_ref(), report).await {
+                for (report, reply) in reports.iter().zip(replies.drain(..)) {
+                    let one = store
+                        .insert_reports_unsynced(std::slice::from_ref(report))
+                        .await;
+                    handed.push(match one {
                         Ok(stored) => Committed::Batch(stored, vec![reply]),
                         Err(e) => Committed::Refused(reply, e),
                     });
@@ -153,28 +171,6 @@ async fn writer(
         }
         reports.clear();
     }
-}
-
-/// Store one report in a commit of its own. A tracking code some stored report already
-/// has (drawn at random: about one chance in 10^12 per report stored before) is drawn
-/// again, so the resident is never refused for it.
-async fn store_one(store: &dyn Store, report: &mut NewReport) -> Result<Vec<Report>, StoreError> {
-    let mut draws = 0;
-    loop {
-        let result = store
-            .insert_reports_unsynced(std::slice::from_ref(report))
-            .await;
-        if !is_code_clash(&result) || draws == 3 {
-            return result;
-        }
-        draws += 1;
-        report.tracking_code = tracking_code();
-        report.search_folded = report.search_key();
-    }
-}
-
-fn is_code_clash<T>(result: &Result<T, StoreError>) -> bool {
-    matches!(result, Err(StoreError::Conflict(name)) if name == "reports_tracking_code_key")
 }
 
 async fn syncer(

@@ -9,6 +9,7 @@ pub mod intake;
 pub mod pages;
 pub mod photos;
 pub mod service;
+pub mod tracking;
 
 use std::fmt;
 

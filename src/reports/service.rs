@@ -110,18 +110,6 @@ fn parse_when(s: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Inva
     Ok(Some(when))
 }
 
-/// A tracking code a reporter can read out on the phone: "PA-" and 8 letters and digits
-/// without look-alikes.
-pub fn tracking_code() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    let s: String = (0..8)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
-    format!("PA-{}-{}", &s[..4], &s[4..])
-}
-
 /// The residential group and the site a form names, as the ward's registry knows them:
 /// `None` for a field left empty, `Some(None)` for one the ward does not have.
 #[derive(Debug, Default, Clone, Copy)]
@@ -261,7 +249,9 @@ pub fn parse_report(
     let input = match (category, description) {
         (Some(category), Some(description)) => Some(NewReport {
             ward_id: ward.id,
-            tracking_code: tracking_code(),
+            // Given by intake, which stores it (`Intake::submit`), as is the search key.
+            tracking_no: 0,
+            tracking_code: String::new(),
             category: category.as_str().to_string(),
             description,
             occurred_at,
@@ -290,10 +280,6 @@ pub fn parse_report(
         }),
         _ => None,
     };
-    let input = input.map(|mut r| {
-        r.search_folded = r.search_key();
-        r
-    });
     c.finish(input)
 }
 
@@ -528,12 +514,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn distances_and_codes() {
+    fn distances() {
         let d = distance_m((20.8555, 106.6930), (20.8564, 106.6930));
         assert!((90.0..110.0).contains(&d), "{d}");
-        let code = tracking_code();
-        assert_eq!(code.len(), 12);
-        assert!(code.starts_with("PA-") && !code.contains('0') && !code.contains('O'));
     }
 
     #[test]

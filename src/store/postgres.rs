@@ -199,18 +199,19 @@ impl PgStore {
              INSERT INTO reports (ward_id, tracking_code, category, description, search_folded, \
              occurred_at, lat, lon, place_unknown, group_id, site_id, address, status, priority, \
              anonymous, reporter_name, reporter_phone, reporter_email, reporter_user_id, source, \
-             service_code, api_key_id, client_key, created_at, updated_at) \
+             service_code, api_key_id, client_key, created_at, updated_at, tracking_no) \
              SELECT u.ward, u.code, u.category, u.description, u.folded, u.occurred, u.lat, \
              u.lon, u.unknown, u.grp, u.site, u.address, 'new', u.priority, u.anonymous, \
              u.name, u.phone, u.email, u.usr, u.source, u.service, u.key_id, u.client_key, \
-             $23, $23 \
+             $23, $23, u.no \
              FROM named, UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
              $6::timestamptz[], $7::float8[], $8::float8[], $9::bool[], $10::bigint[], \
              $11::bigint[], $12::text[], $13::bigint[], $14::bool[], $15::text[], $16::text[], \
-             $17::text[], $18::bigint[], $19::text[], $20::text[], $21::bigint[], $22::text[]) \
+             $17::text[], $18::bigint[], $19::text[], $20::text[], $21::bigint[], $22::text[], \
+             $25::bigint[]) \
              WITH ORDINALITY AS u(ward, code, category, description, folded, occurred, lat, lon, \
              unknown, grp, site, address, priority, anonymous, name, phone, email, usr, source, \
-             service, key_id, client_key, n) \
+             service, key_id, client_key, no, n) \
              ORDER BY u.n \
              RETURNING id, tracking_code",
         )
@@ -253,6 +254,7 @@ impl PgStore {
         )
         .bind(at)
         .bind(REPORT_ORDER_LOCK)
+        .bind(fresh.iter().map(|r| r.tracking_no).collect::<Vec<_>>())
         .fetch_all(conn)
         .await
         .map_err(StoreError::from_sqlx)?;

@@ -48,6 +48,8 @@ pub struct Report {
 #[derive(Debug, Clone)]
 pub struct NewReport {
     pub ward_id: i64,
+    /// The number its code encrypts (`reports::tracking`), unique.
+    pub tracking_no: i64,
     pub tracking_code: String,
     pub category: String,
     pub description: String,
@@ -255,7 +257,17 @@ pub trait ReportStore: Send + Sync {
     /// whose client key was seen before answers the stored one instead of a new one.
     async fn insert_reports(&self, batch: &[NewReport]) -> StoreResult<Vec<Report>>;
     async fn report(&self, id: i64) -> StoreResult<Option<Report>>;
-    async fn report_by_tracking(&self, code: &str) -> StoreResult<Option<Report>>;
+    /// The report a tracking code names: the one numbered `number` (the code decrypted,
+    /// `reports::tracking`) whose code it is, else one stored before numbered codes.
+    async fn report_by_tracking(
+        &self,
+        code: &str,
+        number: Option<i64>,
+    ) -> StoreResult<Option<Report>>;
+    /// Take `count` tracking numbers from the deployment's counter; answers the first.
+    async fn reserve_tracking_numbers(&self, count: i64) -> StoreResult<i64>;
+    /// The codes of reports stored before numbered codes (they have no number).
+    async fn legacy_tracking_codes(&self) -> StoreResult<Vec<String>>;
     async fn reports(&self, ward_id: i64, filter: &ReportFilter) -> StoreResult<Vec<Report>>;
     async fn report_events(&self, report_id: i64) -> StoreResult<Vec<ReportEvent>>;
     /// Reports of every ward created after `after_id`, oldest first (live catch-up).
@@ -352,10 +364,58 @@ macro_rules! impl_report_store {
             async fn report_by_tracking(
                 &self,
                 code: &str,
+                number: Option<i64>,
             ) -> $crate::store::StoreResult<Option<$crate::store::reports::Report>> {
-                sqlx::query_as("SELECT * FROM reports WHERE tracking_code = $1")
+                use $crate::store::StoreError;
+                if let Some(no) = number {
+                    let found: Option<$crate::store::reports::Report> = sqlx::query_as(
+                        "SELECT * FROM reports WHERE tracking_no = $1 AND tracking_code = $2",
+                    )
+                    .bind(no)
                     .bind(code)
                     .fetch_optional(&self.pool)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                    if found.is_some() {
+                        return Ok(found);
+                    }
+                }
+                sqlx::query_as(
+                    "SELECT * FROM reports WHERE tracking_no IS NULL AND tracking_code = $1",
+                )
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::from_sqlx)
+            }
+
+            async fn reserve_tracking_numbers(
+                &self,
+                count: i64,
+            ) -> $crate::store::StoreResult<i64> {
+                // One row of the settings, moved on atomically: every node of a
+                // deployment takes its blocks from it.
+                let end: String = sqlx::query_scalar(
+                    "INSERT INTO settings (key, value) VALUES ('tracking_next', $1) \
+                     ON CONFLICT (key) DO UPDATE \
+                     SET value = CAST(CAST(settings.value AS BIGINT) + $2 AS TEXT) \
+                     RETURNING value",
+                )
+                .bind((1 + count).to_string())
+                .bind(count)
+                .fetch_one(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+                end.parse::<i64>().map(|end| end - count).map_err(|_| {
+                    $crate::store::StoreError::Other(format!(
+                        "the setting tracking_next is not a number: {end:?}"
+                    ))
+                })
+            }
+
+            async fn legacy_tracking_codes(&self) -> $crate::store::StoreResult<Vec<String>> {
+                sqlx::query_scalar("SELECT tracking_code FROM reports WHERE tracking_no IS NULL")
+                    .fetch_all(&self.pool)
                     .await
                     .map_err($crate::store::StoreError::from_sqlx)
             }

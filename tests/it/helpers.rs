@@ -316,6 +316,27 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
 }
 
 impl TestApp {
+    /// The stored report a tracking code names, found as the service finds it (the code
+    /// decrypted into its number with the deployment's key).
+    pub async fn report_by_code(&self, code: &str) -> Option<wardwatch::store::reports::Report> {
+        let key = self
+            .store
+            .setting_or_init("tracking_key", "")
+            .await
+            .expect("settings");
+        let key: [u8; 32] = hex::decode(key)
+            .ok()
+            .and_then(|k| k.try_into().ok())
+            .expect("a tracking key");
+        let number = wardwatch::reports::tracking::TrackingCodes::new(&key)
+            .number_of(code)
+            .map(|n| n as i64);
+        self.store
+            .report_by_tracking(code, number)
+            .await
+            .expect("lookup")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1122,12 +1122,7 @@ async fn photos_lose_their_location(app: TestApp) {
     let page = app.page(&location, None).await;
     let html = assert_html(&page, 200);
     assert!(html.contains(&code), "the new code is shown");
-    let row = app
-        .store
-        .report_by_tracking(&code)
-        .await
-        .unwrap()
-        .expect("stored");
+    let row = app.report_by_code(&code).await.expect("stored");
     assert!(row.anonymous);
     assert_eq!(row.source, "web");
     let photos = app.store.photos(row.id).await.unwrap();

@@ -24,7 +24,7 @@ both!(
     archive_and_restore_are_audited,
     sites_filter_with_folded_terms,
     a_report_batch_answers_what_it_stored,
-    intake_draws_a_taken_tracking_code_again,
+    intake_numbers_reports_and_skips_legacy_codes,
     a_report_holds_on_to_what_it_names,
 );
 
@@ -749,9 +749,14 @@ async fn sites_filter_with_folded_terms(app: TestApp) {
     assert_eq!(one.len(), 1);
 }
 
+/// Tracking numbers of the reports these tests store, one each (intake would take them
+/// from the deployment's counter).
+static TRACKING_NO: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1_000_000);
+
 fn new_report(ward_id: i64, code: &str, client_key: Option<&str>) -> NewReport {
     let mut r = NewReport {
         ward_id,
+        tracking_no: TRACKING_NO.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         tracking_code: code.to_string(),
         category: "fire".to_string(),
         description: format!("Khói bốc lên ở nhà kho {code}"),
@@ -870,22 +875,47 @@ async fn a_report_batch_answers_what_it_stored(app: TestApp) {
 
     // A refused row sinks its whole batch, named as the constraint; the next batch is
     // stored as usual.
-    let taken = vec![
+    let mut taken = vec![
         new_report(w.ward.id, "PA-TEST-OK01", None),
-        new_report(w.ward.id, "PA-TEST-0001", None),
+        new_report(w.ward.id, "PA-TEST-OK11", None),
     ];
+    taken[1].tracking_no = batch[1].tracking_no;
     let err = store.insert_reports(&taken).await.unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(c) if c == "reports_tracking_code_key"),
+        matches!(&err, StoreError::Conflict(c) if c == "reports_tracking_no_key"),
         "{err:?}"
     );
     let nowhere = vec![new_report(w.ward.id + 1_000_000, "PA-TEST-OK02", None)];
     let err = store.insert_reports(&nowhere).await.unwrap_err();
     assert!(matches!(err, StoreError::Reference), "{err:?}");
-    for code in ["PA-TEST-OK01", "PA-TEST-OK02"] {
+    for r in taken.iter().take(1).chain(&nowhere) {
         assert!(
-            store.report_by_tracking(code).await.unwrap().is_none(),
-            "{code}"
+            store
+                .report_by_tracking(&r.tracking_code, Some(r.tracking_no))
+                .await
+                .unwrap()
+                .is_none(),
+            "{}",
+            r.tracking_code
+        );
+    }
+    // A stored report is found by its code and number, and not by its code alone (that
+    // finds only reports stored before numbered codes).
+    let one = &batch[0];
+    let found = store
+        .report_by_tracking(&one.tracking_code, Some(one.tracking_no))
+        .await
+        .unwrap()
+        .expect("found by code and number");
+    assert_eq!(found.id, answered[0].id);
+    for (code, no) in [
+        (one.tracking_code.as_str(), None),
+        (one.tracking_code.as_str(), Some(batch[1].tracking_no)),
+        ("PA-TEST-0001", Some(one.tracking_no)),
+    ] {
+        assert!(
+            store.report_by_tracking(code, no).await.unwrap().is_none(),
+            "{code} {no:?}"
         );
     }
     let after = store
@@ -895,45 +925,73 @@ async fn a_report_batch_answers_what_it_stored(app: TestApp) {
     assert!(after[0].id > *fresh.last().unwrap());
 }
 
-async fn intake_draws_a_taken_tracking_code_again(app: TestApp) {
+/// Intake gives every report the next number of the deployment's counter and the code it
+/// encrypts to; a code a report stored before numbered codes holds is skipped, and such a
+/// report is still found by its code.
+async fn intake_numbers_reports_and_skips_legacy_codes(app: TestApp) {
+    use wardwatch::reports::tracking::{Tracking, TrackingCodes};
     let store = &app.store;
     let w = ward(store, "lo-tom").await;
-    let first = store
+    // The deployment's key, as intake will read it.
+    let key = store
+        .setting_or_init("tracking_key", &"ab".repeat(32))
+        .await
+        .unwrap();
+    let key: [u8; 32] = hex::decode(key).unwrap().try_into().unwrap();
+    let codes = TrackingCodes::new(&key);
+    // A report from before numbered codes, holding the code of the counter's first number.
+    let old = store
         .insert_reports(&[new_report(w.ward.id, "PA-AAAA-AAAA", None)])
         .await
-        .expect("first");
-    let live = wardwatch::live::Live::start(store.clone()).await.unwrap();
-    let intake = wardwatch::reports::intake::Intake::start(store.clone(), live);
-    // The same code again, alone and in a batch with others: each is stored under a new
-    // code that its search key holds too.
-    let alone = intake
-        .submit(new_report(w.ward.id, "PA-AAAA-AAAA", None))
-        .await
-        .expect("stored under another code");
-    let together = futures_util::future::join_all((0..5).map(|i| {
-        let code = if i == 2 {
-            "PA-AAAA-AAAA".to_string()
-        } else {
-            format!("PA-BBBB-{i:04}")
-        };
-        intake.submit(new_report(w.ward.id, &code, None))
-    }))
+        .expect("old")[0]
+        .id;
+    let legacy = codes.code_of(1);
+    raw_sql(
+        &app,
+        &format!(
+            "UPDATE reports SET tracking_no = NULL, tracking_code = '{legacy}' WHERE id = {old}"
+        ),
+    )
     .await;
-    for stored in
-        std::iter::once(&alone).chain(together.iter().map(|r| r.as_ref().expect("stored")))
-    {
-        let read = store.report(stored.id).await.unwrap().expect("stored");
-        assert_eq!(read.tracking_code, stored.tracking_code);
+    let live = wardwatch::live::Live::start(store.clone()).await.unwrap();
+    let tracking = Tracking::load(store.clone()).await.expect("tracking");
+    let intake = wardwatch::reports::intake::Intake::start(store.clone(), live, tracking);
+    let first = intake
+        .submit(new_report(w.ward.id, "PA-XXXX-XXXX", None))
+        .await
+        .expect("stored");
+    assert_eq!(first.tracking_code, codes.code_of(2), "number 1 is skipped");
+    let together = futures_util::future::join_all(
+        (0..5).map(|_| intake.submit(new_report(w.ward.id, "PA-XXXX-XXXX", None))),
+    )
+    .await;
+    let mut numbers = vec![2];
+    for stored in together.iter().map(|r| r.as_ref().expect("stored")) {
+        let no = codes.number_of(&stored.tracking_code).expect("a code");
+        numbers.push(no);
+        let read = store
+            .report_by_tracking(&stored.tracking_code, Some(no as i64))
+            .await
+            .unwrap()
+            .expect("found by its code");
+        assert_eq!(read.id, stored.id);
         assert!(
             read.search_folded
                 .contains(&stored.tracking_code.to_lowercase().replace('-', " ")),
             "{read:?}"
         );
     }
-    assert_ne!(alone.tracking_code, first[0].tracking_code);
-    let clashed = together[2].as_ref().unwrap();
-    assert_ne!(clashed.tracking_code, first[0].tracking_code);
-    assert_eq!(clashed.description, "Khói bốc lên ở nhà kho PA-AAAA-AAAA");
+    numbers.sort();
+    assert_eq!(numbers, [2, 3, 4, 5, 6, 7]);
+    let found = store
+        .report_by_tracking(&legacy, codes.number_of(&legacy).map(|n| n as i64))
+        .await
+        .unwrap()
+        .expect("the old report, by its old code");
+    assert_eq!(found.id, old);
+    // The next node takes the next block of numbers.
+    let next = store.reserve_tracking_numbers(4096).await.unwrap();
+    assert_eq!(next, 1 + 4096);
     // A report refused for what it holds (a ward that does not exist) hears why.
     let refused = intake
         .submit(new_report(987_654, "PA-CCCC-CCCC", None))
@@ -1004,7 +1062,7 @@ async fn a_report_holds_on_to_what_it_names(app: TestApp) {
         for r in &batch {
             assert!(
                 store
-                    .report_by_tracking(&r.tracking_code)
+                    .report_by_tracking(&r.tracking_code, Some(r.tracking_no))
                     .await
                     .unwrap()
                     .is_none(),
@@ -1129,7 +1187,7 @@ async fn a_batch_and_a_delete_of_what_it_names_wait_for_each_other() {
     assert!(refused.to_string().contains("violates"), "{refused}");
     assert!(
         store
-            .report_by_tracking("PA-WAIT-0002")
+            .report_by_tracking("PA-WAIT-0002", None)
             .await
             .unwrap()
             .is_some(),

@@ -25,9 +25,9 @@ use crate::store::reports::{NewReport, Report, fresh_of, whole_micros};
 const INSERT: &str = "INSERT INTO reports (ward_id, tracking_code, category, description, \
      search_folded, occurred_at, lat, lon, place_unknown, group_id, site_id, address, status, \
      priority, anonymous, reporter_name, reporter_phone, reporter_email, reporter_user_id, \
-     source, service_code, api_key_id, client_key, created_at, updated_at) \
+     source, service_code, api_key_id, client_key, created_at, updated_at, tracking_no) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'new', ?13, ?14, ?15, ?16, ?17, \
-     ?18, ?19, ?20, ?21, ?22, ?23, ?23)";
+     ?18, ?19, ?20, ?21, ?22, ?23, ?23, ?24)";
 
 const BY_CLIENT_KEY: &str = "SELECT id FROM reports WHERE client_key = ?1";
 
@@ -125,6 +125,7 @@ impl IntakeConn {
                     r.api_key_id,
                     r.client_key,
                     at_text,
+                    r.tracking_no,
                 ])?;
                 // The report's own id: a trigger's insert does not change it once the
                 // trigger has ended.
