@@ -226,12 +226,20 @@ async fn syncer(
     }
 }
 
+/// The least time between two words to the live listeners. Under a flood of reports
+/// (on PostgreSQL a notification, a transaction of its own, and a wake-up of every node's
+/// listening connection, for each word) a word then tells of several commits; a listener
+/// hears of a report at most this much later.
+const TELL_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Tell the live listeners of the stored reports, in the order they were stored: one word
 /// (on PostgreSQL, one notification) for whatever gathered while the last was told.
 async fn teller(live: Arc<Live>, mut stored: mpsc::UnboundedReceiver<Vec<Arc<Report>>>) {
     let mut batches = Vec::new();
     while stored.recv_many(&mut batches, usize::MAX).await > 0 {
+        let started = tokio::time::Instant::now();
         let reports: Vec<Arc<Report>> = batches.drain(..).flatten().collect();
         live.reports_stored(reports).await;
+        tokio::time::sleep_until(started + TELL_EVERY).await;
     }
 }

@@ -70,8 +70,9 @@ pub struct NewReport {
     pub service_code: Option<String>,
     pub api_key_id: Option<i64>,
     pub client_key: Option<String>,
-    /// What search matches, folded ([`NewReport::search_key`]); made by whoever builds
-    /// the report, so that the single writer that stores it has less to do.
+    /// What search matches, folded ([`NewReport::search_key`]); made on the caller's
+    /// thread once the code is given (`Intake::submit`), so that the single writer that
+    /// stores it has less to do.
     pub search_folded: String,
 }
 
