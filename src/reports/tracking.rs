@@ -51,12 +51,7 @@ impl TrackingCodes {
     /// The code of number `no` (below 31^8).
     pub fn code_of(&self, no: u64) -> String {
         debug_assert!(no < SPACE);
-        let mut digits = [0u16; DIGITS];
-        let mut rest = no % SPACE;
-        for d in digits.iter_mut().rev() {
-            *d = (rest % 31) as u16;
-            rest /= 31;
-        }
+        let digits = self.ff1.digits(no % SPACE, DIGITS);
         written(&self.ff1.encrypt(&[], &digits))
     }
 
@@ -64,8 +59,7 @@ impl TrackingCodes {
     /// Every well-formed code stands for some number, whether or not a report has it.
     pub fn number_of(&self, code: &str) -> Option<u64> {
         let digits = parse(code)?;
-        let plain = self.ff1.decrypt(&[], &digits);
-        Some(plain.iter().fold(0u64, |n, d| n * 31 + u64::from(*d)))
+        Some(self.ff1.num(&self.ff1.decrypt(&[], &digits)))
     }
 }
 
@@ -115,7 +109,7 @@ impl Tracking {
     /// The deployment's key (made on first start, kept in the settings every node reads)
     /// and the codes stored before numbered codes.
     pub async fn load(store: Arc<dyn Store>) -> StoreResult<Self> {
-        let fresh = hex::encode(rand::random::<[u8; 32]>());
+        let fresh = crate::http::ctx::random_token();
         let key = store.setting_or_init(KEY_SETTING, &fresh).await?;
         let key: [u8; 32] = hex::decode(key.trim())
             .ok()
@@ -200,9 +194,10 @@ impl<C: BlockEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
     fn encrypt(&self, tweak: &[u8], x: &[u16]) -> Vec<u16> {
         assert_eq!(x.len(), self.n);
         let (mut a, mut b) = (self.num(&x[..self.u]), self.num(&x[self.u..]));
+        let head = self.head(tweak.len());
         for i in 0..10u8 {
             let m = if i % 2 == 0 { self.u } else { self.v };
-            let y = self.round(tweak, i, b);
+            let y = self.round(&head, tweak, i, b);
             let c = (u128::from(a) + y % self.pow(m)) % self.pow(m);
             a = b;
             b = c as u64;
@@ -213,9 +208,10 @@ impl<C: BlockEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
     fn decrypt(&self, tweak: &[u8], x: &[u16]) -> Vec<u16> {
         assert_eq!(x.len(), self.n);
         let (mut a, mut b) = (self.num(&x[..self.u]), self.num(&x[self.u..]));
+        let head = self.head(tweak.len());
         for i in (0..10u8).rev() {
             let m = if i % 2 == 0 { self.u } else { self.v };
-            let y = self.round(tweak, i, a);
+            let y = self.round(&head, tweak, i, a);
             let c = (u128::from(b) + self.pow(m) - y % self.pow(m)) % self.pow(m);
             b = a;
             a = c as u64;
@@ -223,25 +219,32 @@ impl<C: BlockEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
         self.join(a, b)
     }
 
-    /// The round function: the first d bytes of PRF(P || Q) as a number.
-    fn round(&self, tweak: &[u8], i: u8, half: u64) -> u128 {
-        let t = tweak.len();
-        let mut p = [0u8; 16];
+    /// The first block of every round's PRF: CIPH_K(P), P depending only on the
+    /// parameters and the tweak's length, so it is enciphered once per call.
+    fn head(&self, t: usize) -> GenericArray<u8, U16> {
+        let mut p = GenericArray::default();
         p[..3].copy_from_slice(&[1, 2, 1]);
         p[3..6].copy_from_slice(&self.radix.to_be_bytes()[1..]);
         p[6] = 10;
         p[7] = (self.u % 256) as u8;
         p[8..12].copy_from_slice(&(self.n as u32).to_be_bytes());
         p[12..16].copy_from_slice(&(t as u32).to_be_bytes());
+        self.cipher.encrypt_block(&mut p);
+        p
+    }
+
+    /// The round function: the first d bytes of PRF(P || Q) as a number, `head` being
+    /// P's block enciphered.
+    fn round(&self, head: &GenericArray<u8, U16>, tweak: &[u8], i: u8, half: u64) -> u128 {
+        let t = tweak.len();
         let pad = (16 - (t + self.b + 1) % 16) % 16;
         let mut q = Vec::with_capacity(t + pad + 1 + self.b);
         q.extend_from_slice(tweak);
         q.resize(t + pad, 0);
         q.push(i);
         q.extend_from_slice(&half.to_be_bytes()[8 - self.b..]);
-        // CBC-MAC with a zero IV over P || Q.
-        let mut r = GenericArray::clone_from_slice(&p);
-        self.cipher.encrypt_block(&mut r);
+        // CBC-MAC with a zero IV over P || Q, from P's block on.
+        let mut r = *head;
         for chunk in q.chunks(16) {
             for (x, y) in r.iter_mut().zip(chunk) {
                 *x ^= y;
