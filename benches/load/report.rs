@@ -315,7 +315,10 @@ impl Report {
              answered with success, which the service sends only after the commit. CPU is in cores busy on average: the server process, \
              this bench process, the rest of the machine (PostgreSQL's processes, the kernel's \
              work not charged to a process, and any other work on the machine), and in brackets \
-             the cores' worth of time the machine spent waiting for I/O.\n"
+             the cores' worth of time the machine spent waiting for I/O. The same CPU divided \
+             by the rate gives the CPU time one request cost each of them, in µs: on these \
+             shared machines the rates swing from run to run with other work, while the cost \
+             of a request moves less, so compare builds by it as well.\n"
         );
         for r in &self.intake {
             let Ok(r) = r else { continue };
@@ -326,7 +329,7 @@ impl Report {
             );
             let _ = writeln!(
                 w,
-                "| round | request | per second | p50 / p99 ms | ÷ health | cores busy: server, bench, rest of the machine (I/O wait) | failed |\n|---|---|---|---|---|---|---|"
+                "| round | request | per second | p50 / p99 ms | ÷ health | cores busy: server, bench, rest of the machine (I/O wait) | CPU µs a request: server, bench, rest | failed |\n|---|---|---|---|---|---|---|---|"
             );
             for (i, x) in r.rounds.iter().enumerate() {
                 let mut phases = vec![("health", &x.health), ("JSON API", &x.intake)];
@@ -334,9 +337,11 @@ impl Report {
                     phases.push(("Open311", o));
                 }
                 for (name, p) in phases {
+                    let rest = p.machine_cores - p.server_cores - p.client_cores;
+                    let per_request = |cores: f64| cores / p.rate() * 1e6;
                     let _ = writeln!(
                         w,
-                        "| {} | {name} | {} | {} / {} | {:.3} | {:.2}, {:.2}, {:.2} ({:.2}) | {} |",
+                        "| {} | {name} | {} | {} / {} | {:.3} | {:.2}, {:.2}, {:.2} ({:.2}) | {:.0}, {:.0}, {:.0} | {} |",
                         i + 1,
                         int(p.rate()),
                         ms(p.p50()),
@@ -344,8 +349,11 @@ impl Report {
                         p.rate() / x.health.rate(),
                         p.server_cores,
                         p.client_cores,
-                        p.machine_cores - p.server_cores - p.client_cores,
+                        rest,
                         p.iowait_cores,
+                        per_request(p.server_cores),
+                        per_request(p.client_cores),
+                        per_request(rest),
                         p.failed
                     );
                 }
@@ -378,7 +386,7 @@ impl Report {
             for (name, rate, p50, p99, ratio) in medians {
                 let _ = writeln!(
                     w,
-                    "| **median** | {name} | **{}** | {} / {} | **{ratio:.3}** | | |",
+                    "| **median** | {name} | **{}** | {} / {} | **{ratio:.3}** | | | |",
                     int(rate),
                     ms(p50),
                     ms(p99)
