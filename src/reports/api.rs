@@ -557,11 +557,10 @@ pub struct Tracking {
 }
 
 pub async fn tracking(state: &AppState, code: &str) -> Result<(Report, Tracking), AppError> {
-    let code = super::tracking::canonical(code).ok_or(AppError::NotFound)?;
-    let number = state.intake.codes().number_of(&code).map(|n| n as i64);
+    let (code, number) = state.intake.codes().read(code).ok_or(AppError::NotFound)?;
     let r = state
         .store
-        .report_by_tracking(&code, number)
+        .report_by_tracking(&code, Some(number as i64))
         .await?
         .ok_or(AppError::NotFound)?;
     let steps = state

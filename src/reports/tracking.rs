@@ -58,15 +58,16 @@ impl TrackingCodes {
     /// The number a well-formed code stands for; `None` for anything that is not a code.
     /// Every well-formed code stands for some number, whether or not a report has it.
     pub fn number_of(&self, code: &str) -> Option<u64> {
-        let digits = parse(code)?;
-        Some(self.ff1.num(&self.ff1.decrypt(&[], &digits)))
+        self.read(code).map(|(_, no)| no)
     }
-}
 
-/// A code as written ("PA-7KQM-2HXD"), from what a resident typed ("pa 7kqm 2hxd");
-/// `None` if it is not a code.
-pub fn canonical(code: &str) -> Option<String> {
-    parse(code).map(|digits| written(&digits))
+    /// What a resident typed ("pa 7kqm 2hxd") as the code is written ("PA-7KQM-2HXD")
+    /// and the number it stands for; `None` if it is not a code.
+    pub fn read(&self, typed: &str) -> Option<(String, u64)> {
+        let digits = parse(typed)?;
+        let no = self.ff1.num(&self.ff1.decrypt(&[], &digits));
+        Some((written(&digits), no))
+    }
 }
 
 fn written(digits: &[u16]) -> String {
@@ -132,25 +133,30 @@ impl Tracking {
 
     /// The next number and its code.
     pub async fn next(&self) -> StoreResult<(i64, String)> {
-        let mut block = self.block.lock().await;
         loop {
-            let no = match block.next() {
-                Some(no) => no,
-                None => {
-                    let start = self.store.reserve_tracking_numbers(BLOCK as i64).await?;
-                    let start = u64::try_from(start).unwrap_or(0).max(1);
-                    if start + BLOCK > SPACE {
-                        return Err(StoreError::Other("no tracking codes are left".into()));
-                    }
-                    *block = start..start + BLOCK;
-                    continue;
-                }
-            };
+            let no = self.next_number().await?;
+            // Encrypted after the block's lock is let go: concurrent reports do not
+            // queue behind each other's code.
             let code = self.codes.code_of(no);
             if !self.legacy.contains(&code) {
                 return Ok((no as i64, code));
             }
         }
+    }
+
+    /// The next number of this node's block, taking a new block when it is used up.
+    async fn next_number(&self) -> StoreResult<u64> {
+        let mut block = self.block.lock().await;
+        if let Some(no) = block.next() {
+            return Ok(no);
+        }
+        let start = self.store.reserve_tracking_numbers(BLOCK as i64).await?;
+        let start = u64::try_from(start).unwrap_or(0).max(1);
+        if start + BLOCK > SPACE {
+            return Err(StoreError::Other("no tracking codes are left".into()));
+        }
+        *block = start + 1..start + BLOCK;
+        Ok(start)
     }
 }
 
@@ -394,6 +400,7 @@ mod tests {
         let code = codes.code_of(77);
         let typed = code.to_lowercase().replace('-', " ");
         assert_eq!(codes.number_of(&format!(" {typed} ")), Some(77));
+        assert_eq!(codes.read(&typed), Some((code.clone(), 77)));
         for bad in [
             "",
             "PA-",
