@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -33,6 +34,8 @@ pub struct PgStore {
     /// The connection notifications go out on, held for the same reason: intake tells the
     /// other nodes after every pass.
     notifier: tokio::sync::Mutex<Option<PgConnection>>,
+    /// Whether `flush_reports` may write a logical-decoding message (else it updates a row).
+    flush_by_message: AtomicBool,
 }
 
 impl PgStore {
@@ -50,6 +53,7 @@ impl PgStore {
             intake: tokio::sync::Mutex::new(None),
             flush: tokio::sync::Mutex::new(None),
             notifier: tokio::sync::Mutex::new(None),
+            flush_by_message: AtomicBool::new(true),
         })
     }
 
@@ -101,17 +105,31 @@ impl PgStore {
     }
 
     /// Make every commit made so far on any connection durable: one small commit that
-    /// waits for the disk (an update of `intake_flush`, migration 0005). PostgreSQL's log is
-    /// written in order, so syncing it up to this commit's record syncs every commit
-    /// before it; one sync serves all the batches committed meanwhile.
+    /// waits for the disk. PostgreSQL's log is written in order, so syncing it up to this
+    /// commit's record syncs every commit before it; one sync serves all the batches
+    /// committed meanwhile. The commit writes a transactional logical-decoding message
+    /// (prefix `wardwatch.flush`, no content), the least a transaction can write to the
+    /// log: no row changes and nothing for vacuum to clean. Where the role may not call
+    /// `pg_logical_emit_message`, an update of `intake_flush` (migration 0005) serves.
     async fn flush_reports(&self) -> StoreResult<()> {
+        const BY_MESSAGE: &str = "SELECT pg_logical_emit_message(true, 'wardwatch.flush', '')";
+        const BY_UPDATE: &str = "UPDATE intake_flush SET n = n + 1 WHERE id = 1";
         let mut held = self.flush.lock().await;
         let conn = self.held_connection(&mut held, "on").await?;
-        let out = sqlx::query("UPDATE intake_flush SET n = n + 1 WHERE id = 1")
-            .execute(conn)
-            .await
-            .map(|_| ())
-            .map_err(StoreError::from_sqlx);
+        let by_message = self.flush_by_message.load(Ordering::Relaxed);
+        let sync = async |conn: &mut PgConnection, sql: &'static str| {
+            sqlx::query(sql)
+                .execute(conn)
+                .await
+                .map(|_| ())
+                .map_err(StoreError::from_sqlx)
+        };
+        let mut out = sync(conn, if by_message { BY_MESSAGE } else { BY_UPDATE }).await;
+        if by_message && out.as_ref().is_err_and(not_permitted) {
+            tracing::info!("intake syncs by updating intake_flush: no logical messages here");
+            self.flush_by_message.store(false, Ordering::Relaxed);
+            out = sync(conn, BY_UPDATE).await;
+        }
         forget_if_broken(&mut held, &out);
         out
     }
@@ -441,6 +459,15 @@ impl Store for PgStore {
 
 /// After a failure that is not a refusal by the database but of the connection itself,
 /// drop the connection: another is opened next time.
+/// The database refused a call as not allowed for this role, or does not have it:
+/// insufficient_privilege (42501), undefined_function (42883).
+fn not_permitted(e: &StoreError) -> bool {
+    matches!(e, StoreError::Database(e)
+        if e.as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| c == "42501" || c == "42883"))
+}
+
 fn forget_if_broken<T>(slot: &mut Option<PgConnection>, out: &StoreResult<T>) {
     if matches!(out, Err(StoreError::Database(e)) if e.as_database_error().is_none()) {
         *slot = None;

@@ -1227,3 +1227,75 @@ async fn try_sql(app: &TestApp, sql: &str) -> Result<u64, String> {
     };
     done.map_err(|e| e.to_string())
 }
+
+/// On PostgreSQL intake makes its commits durable with a commit that writes a
+/// logical-decoding message, and, where the role may not call `pg_logical_emit_message`,
+/// with an update of `intake_flush`: a batch is stored and answered either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_syncs_where_logical_messages_are_not_allowed() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else {
+        eprintln!("skipped: TEST_DATABASE_URL not set");
+        return;
+    };
+    let store = app.store.clone();
+    let w = ward(&store, "tan-an").await;
+    let url = app.database_url.clone().unwrap();
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let updates = async || -> i64 {
+        sqlx::query_scalar("SELECT n FROM intake_flush")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before = updates().await;
+    store
+        .insert_reports(&[new_report(w.ward.id, "PA-SYNC-0001", None)])
+        .await
+        .expect("stored with a logical message");
+    assert_eq!(
+        updates().await,
+        before,
+        "synced by a message, no row updated"
+    );
+
+    // A role without the function (revoked in this database only).
+    let role = format!("wwtest_role_{:016x}", rand::random::<u64>());
+    for sql in [
+        format!("CREATE ROLE \"{role}\" LOGIN"),
+        format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"{role}\""
+        ),
+        format!("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \"{role}\""),
+        "REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC"
+            .to_string(),
+    ] {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    let mut role_url = url::Url::parse(&url).unwrap();
+    role_url.set_username(&role).unwrap();
+    let limited: Arc<dyn Store> = Arc::new(
+        wardwatch::store::postgres::PgStore::connect(role_url.as_str())
+            .await
+            .unwrap(),
+    );
+    for (i, code) in ["PA-SYNC-0002", "PA-SYNC-0003"].into_iter().enumerate() {
+        let stored = limited
+            .insert_reports(&[new_report(w.ward.id, code, None)])
+            .await
+            .expect("stored with an update");
+        assert_eq!(stored[0].tracking_code, code);
+        assert_eq!(
+            updates().await,
+            before + 1 + i as i64,
+            "synced by an update"
+        );
+    }
+    drop(limited);
+    for sql in [
+        format!("DROP OWNED BY \"{role}\""),
+        format!("DROP ROLE \"{role}\""),
+    ] {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+}
