@@ -179,7 +179,21 @@ fn intake(r: &Report, w: &mut String) {
          beyond the machine's noise (JSON medians 0.26–0.34 for all; one batch at a time alone gave \
          0.26, 0.315 and 0.335 in three runs; rates of the same build \
          swinging by a third between runs), so the two-stage writer above stays. The closed \
-         loop at 64 clients is bound by the latency of the chain as much as by CPU.\n"
+         loop at 64 clients is bound by the latency of the chain as much as by CPU: with wrk \
+         (a C client) against one server, 256 connections gave 15–50 % more reports a second \
+         than 64. Stop 16 (2026-12-07): the sync commit writes a logical-decoding message \
+         (`pg_logical_emit_message`) instead of updating a row of `intake_flush` (pgbench, one \
+         client, synchronous commits: 2,700–2,970 a second against 2,460–2,490), and the \
+         bench's client builds a report's body from a typed struct with one reused \
+         Authorization header instead of a serde_json tree and a header formatted per request. \
+         Side by side (PostgreSQL only, 3 rounds of 8 s, builds alternating, three times two \
+         runs, 18 rounds each), medians of the rounds' ratios: JSON API 0.352 against 0.295, \
+         Open311 0.342 against 0.305; the rounds' ratios spread 0.26–0.43 and 0.24–0.37. The \
+         server's change alone (6 rounds) gave 0.300 / 0.298 against 0.316 / 0.299 in the \
+         same runs: the machine's noise is as large as either change, so which of the two \
+         moved the ratio is not known. Tried and dropped: a generic plan forced on the \
+         writer's connection (its backend's CPU a report unchanged, 31–32 µs), the request \
+         threads at a lower priority than PostgreSQL's (fewer reports a second).\n"
     );
 }
 
