@@ -108,8 +108,8 @@ impl PgStore {
     /// waits for the disk. PostgreSQL's log is written in order, so syncing it up to this
     /// commit's record syncs every commit before it; one sync serves all the batches
     /// committed meanwhile. The commit writes a transactional logical-decoding message
-    /// (prefix `wardwatch.flush`, no content), the least a transaction can write to the
-    /// log: no row changes and nothing for vacuum to clean. Where the role may not call
+    /// (prefix `wardwatch.flush`, no content): one small record and the commit's, no row
+    /// version, nothing for vacuum to clean. Where the role may not call
     /// `pg_logical_emit_message`, an update of `intake_flush` (migration 0005) serves.
     async fn flush_reports(&self) -> StoreResult<()> {
         const BY_MESSAGE: &str = "SELECT pg_logical_emit_message(true, 'wardwatch.flush', '')";
@@ -457,8 +457,6 @@ impl Store for PgStore {
     }
 }
 
-/// After a failure that is not a refusal by the database but of the connection itself,
-/// drop the connection: another is opened next time.
 /// The database refused a call as not allowed for this role, or does not have it:
 /// insufficient_privilege (42501), undefined_function (42883).
 fn not_permitted(e: &StoreError) -> bool {
@@ -468,6 +466,8 @@ fn not_permitted(e: &StoreError) -> bool {
             .is_some_and(|c| c == "42501" || c == "42883"))
 }
 
+/// After a failure that is not a refusal by the database but of the connection itself,
+/// drop the connection: another is opened next time.
 fn forget_if_broken<T>(slot: &mut Option<PgConnection>, out: &StoreResult<T>) {
     if matches!(out, Err(StoreError::Database(e)) if e.as_database_error().is_none()) {
         *slot = None;
