@@ -2,7 +2,7 @@
 # THE benchmark command of wardwatch: builds the release server and runs the `load` bench
 # (benches/load/), which measures and then rewrites BENCHMARKS.md.
 #
-#   scripts/bench.sh                         everything, defaults below (~6 minutes)
+#   scripts/bench.sh                         everything, defaults below (~8 minutes)
 #   BENCH_SKIP_PG=1 BENCH_LISTENERS_LARGE=0 scripts/bench.sh      a quicker run
 #
 # What it measures (targets in BENCHMARKS.md):
@@ -20,7 +20,7 @@
 #
 # Settings (environment):
 #   BENCH_SECS=10               length of one phase (a round = one phase of each kind of request)
-#   BENCH_ROUNDS=3              rounds per engine
+#   BENCH_ROUNDS=5              rounds per engine (the ratio is the median of the rounds' ratios)
 #   BENCH_CONCURRENCY=64        concurrent clients for intake and health check
 #   BENCH_LISTENERS=30000       live listeners (0 skips)
 #   BENCH_LISTENERS_LARGE=100000  a larger fan-out try (0 skips)

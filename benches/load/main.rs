@@ -81,7 +81,7 @@ impl Config {
                 .unwrap_or_else(|| root.join("BENCHMARKS.md")),
             work: root.join("target/bench"),
             round: Duration::from_secs(num("BENCH_SECS", 10)?.max(1) as u64),
-            rounds: num("BENCH_ROUNDS", 3)?.max(1),
+            rounds: num("BENCH_ROUNDS", 5)?.max(1),
             concurrency: num("BENCH_CONCURRENCY", 64)?.max(1),
             listeners: num("BENCH_LISTENERS", 30_000)?,
             listeners_large: num("BENCH_LISTENERS_LARGE", 100_000)?,
