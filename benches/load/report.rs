@@ -127,19 +127,15 @@ impl Report {
         for r in &self.intake {
             match r {
                 Ok(r) => {
-                    let _ = writeln!(
+                    intake_row(
                         w,
-                        "| Intake on {}, {} clients: `POST /api/v1/reports` vs `GET /healthz` | medians of {} rounds: {} reports/s, {} checks/s; the rounds' ratios {}, median **{:.3}×** (p50 {} ms, p99 {} ms) | ≥ 1/3 (0.333×) of the health-check rate | {} |",
-                        r.engine,
-                        r.concurrency,
-                        r.rounds.len(),
-                        int(r.intake_rate()),
-                        int(r.health_rate()),
-                        ratios(r.rounds.iter().map(|x| x.ratio())),
-                        r.ratio(),
-                        ms(r.intake_p50()),
-                        ms(r.intake_p99()),
-                        verdict(r.ratio() >= INTAKE_RATIO && r.failed() == 0)
+                        &format!(
+                            "Intake on {}, {} clients: `POST /api/v1/reports` vs `GET /healthz`",
+                            r.engine, r.concurrency
+                        ),
+                        r,
+                        r.rounds.iter().map(|x| x.ratio()),
+                        (r.intake_rate(), r.ratio(), r.intake_p50(), r.intake_p99()),
                     );
                 }
                 Err((engine, e)) => {
@@ -160,19 +156,20 @@ impl Report {
             );
         }
         for r in self.intake.iter().flatten().filter(|r| r.has_open311()) {
-            let _ = writeln!(
+            intake_row(
                 w,
-                "| Intake through Open311 on {}, {} clients: `POST /open311/v2/requests.json` vs `GET /healthz` | medians of {} rounds: {} reports/s, {} checks/s; the rounds' ratios {}, median **{:.3}×** (p50 {} ms, p99 {} ms) | ≥ 1/3 (0.333×) of the health-check rate | {} |",
-                r.engine,
-                r.concurrency,
-                r.rounds.len(),
-                int(r.open311_rate()),
-                int(r.health_rate()),
-                ratios(r.rounds.iter().filter_map(|x| x.open311_ratio())),
-                r.open311_ratio(),
-                ms(r.open311_p50()),
-                ms(r.open311_p99()),
-                verdict(r.open311_ratio() >= INTAKE_RATIO && r.failed() == 0)
+                &format!(
+                    "Intake through Open311 on {}, {} clients: `POST /open311/v2/requests.json` vs `GET /healthz`",
+                    r.engine, r.concurrency
+                ),
+                r,
+                r.rounds.iter().filter_map(|x| x.open311_ratio()),
+                (
+                    r.open311_rate(),
+                    r.open311_ratio(),
+                    r.open311_p50(),
+                    r.open311_p99(),
+                ),
             );
         }
         if !self.intake.iter().flatten().any(|r| r.has_open311()) {
@@ -521,11 +518,28 @@ impl Report {
     }
 }
 
-/// Each round's ratio to the health check, in the rounds' order: "0.333, 0.369, 0.337".
-fn ratios(each: impl Iterator<Item = f64>) -> String {
-    each.map(|x| format!("{x:.3}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// One intake row of the summary: the medians of the rounds' rates, each round's ratio to
+/// the health check (in the rounds' order) and their median, which the target is held to.
+/// The last argument is this kind of request's (rate, ratio, p50, p99).
+fn intake_row(
+    w: &mut String,
+    what: &str,
+    r: &IntakeResult,
+    each: impl Iterator<Item = f64>,
+    (rate, ratio, p50, p99): (f64, f64, f64, f64),
+) {
+    let each: Vec<String> = each.map(|x| format!("{x:.3}")).collect();
+    let _ = writeln!(
+        w,
+        "| {what} | medians of {} rounds: {} reports/s, {} checks/s; the rounds' ratios {}, median **{ratio:.3}×** (p50 {} ms, p99 {} ms) | ≥ 1/3 (0.333×) of the health-check rate | {} |",
+        r.rounds.len(),
+        int(rate),
+        int(r.health_rate()),
+        each.join(", "),
+        ms(p50),
+        ms(p99),
+        verdict(ratio >= INTAKE_RATIO && r.failed() == 0)
+    );
 }
 
 fn verdict(pass: bool) -> &'static str {

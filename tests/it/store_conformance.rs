@@ -1269,7 +1269,7 @@ async fn intake_syncs_where_logical_messages_are_not_allowed() {
         "REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC"
             .to_string(),
     ] {
-        sqlx::query(&sql).execute(&pool).await.unwrap();
+        raw_sql(&app, &sql).await;
     }
     let mut role_url = url::Url::parse(&url).unwrap();
     role_url.set_username(&role).unwrap();
@@ -1295,7 +1295,7 @@ async fn intake_syncs_where_logical_messages_are_not_allowed() {
         format!("DROP OWNED BY \"{role}\""),
         format!("DROP ROLE \"{role}\""),
     ] {
-        sqlx::query(&sql).execute(&pool).await.unwrap();
+        raw_sql(&app, &sql).await;
     }
     pool.close().await;
 }
